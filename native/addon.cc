@@ -1,0 +1,237 @@
+// N-API bindings only: unpack arguments, call the kernel. Shapes and bounds are checked by the
+// TypeScript side (src/kernels/checked.ts) before any call reaches here; this file checks only
+// that each buffer argument is a typed array of the right kind, so a misuse throws, never crashes.
+#include <napi.h>
+
+#include <string>
+
+#include "gemm.h"
+#include "kernels.h"
+#include "thread_pool.h"
+
+namespace {
+
+using Napi::CallbackInfo;
+using Napi::Value;
+
+template <typename T>
+T* typed(const CallbackInfo& info, size_t i, napi_typedarray_type want, const char* kind) {
+  napi_typedarray_type type;
+  size_t length;
+  void* data = nullptr;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(info.Env(), info[i], &type, &length, &data, &buffer, &offset) !=
+          napi_ok ||
+      type != want) {
+    throw Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + " must be a " + kind);
+  }
+  return static_cast<T*>(data);
+}
+float* f32(const CallbackInfo& info, size_t i) {
+  return typed<float>(info, i, napi_float32_array, "Float32Array");
+}
+const int* i32(const CallbackInfo& info, size_t i) {
+  return typed<int>(info, i, napi_int32_array, "Int32Array");
+}
+long num(const CallbackInfo& info, size_t i) {
+  return static_cast<long>(info[i].As<Napi::Number>().Int64Value());
+}
+float real(const CallbackInfo& info, size_t i) {
+  return info[i].As<Napi::Number>().FloatValue();
+}
+
+Value Info(const CallbackInfo& info) {
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("blas", es::blas_library());
+  out.Set("blasCore", es::blas_core());
+  out.Set("gemm", es::gemm_backend());
+  out.Set("builtinIsa", es::gemm_builtin_isa());
+  out.Set("threads", es::num_threads());
+  return out;
+}
+
+Value SetThreads(const CallbackInfo& info) {
+  const int threads = static_cast<int>(num(info, 0));
+  es::set_num_threads(threads);
+  es::set_blas_threads(threads);
+  return info.Env().Undefined();
+}
+
+Value SetForceBuiltinGemm(const CallbackInfo& info) {
+  es::set_force_builtin_gemm(info[0].ToBoolean());
+  return info.Env().Undefined();
+}
+
+// (transA, transB, m, n, k, alpha, a, aOff, lda, strideA, b, bOff, ldb, strideB,
+//  beta, c, cOff, ldc, strideC, batch, route) with route 0: the active backend, 1: built-in,
+//  2: the linked CBLAS (for benchmarks)
+Value Gemm(const CallbackInfo& info) {
+  es::Gemm g;
+  g.trans_a = info[0].ToBoolean();
+  g.trans_b = info[1].ToBoolean();
+  g.m = static_cast<int>(num(info, 2));
+  g.n = static_cast<int>(num(info, 3));
+  g.k = static_cast<int>(num(info, 4));
+  g.alpha = real(info, 5);
+  g.a = f32(info, 6) + num(info, 7);
+  g.lda = num(info, 8);
+  g.stride_a = num(info, 9);
+  g.b = f32(info, 10) + num(info, 11);
+  g.ldb = num(info, 12);
+  g.stride_b = num(info, 13);
+  g.beta = real(info, 14);
+  g.c = f32(info, 15) + num(info, 16);
+  g.ldc = num(info, 17);
+  g.stride_c = num(info, 18);
+  g.batch = static_cast<int>(num(info, 19));
+  const long route = num(info, 20);
+  if (route == 1) {
+    es::gemm_builtin(g);
+  } else if (route == 2) {
+    if (!es::gemm_cblas(g)) throw Napi::Error::New(info.Env(), "gemm: no CBLAS library was linked");
+  } else {
+    es::gemm(g);
+  }
+  return info.Env().Undefined();
+}
+
+Value Add(const CallbackInfo& info) {
+  es::add(f32(info, 0), f32(info, 1), f32(info, 2), num(info, 3));
+  return info.Env().Undefined();
+}
+Value Mul(const CallbackInfo& info) {
+  es::mul(f32(info, 0), f32(info, 1), f32(info, 2), num(info, 3));
+  return info.Env().Undefined();
+}
+Value MulAcc(const CallbackInfo& info) {
+  es::mul_acc(f32(info, 0), f32(info, 1), f32(info, 2), num(info, 3));
+  return info.Env().Undefined();
+}
+Value Axpy(const CallbackInfo& info) {
+  es::axpy(real(info, 0), f32(info, 1), f32(info, 2), num(info, 3));
+  return info.Env().Undefined();
+}
+Value Scale(const CallbackInfo& info) {
+  es::scale(f32(info, 0), real(info, 1), f32(info, 2), num(info, 3));
+  return info.Env().Undefined();
+}
+Value Fill(const CallbackInfo& info) {
+  es::fill(f32(info, 0), real(info, 1), num(info, 2));
+  return info.Env().Undefined();
+}
+Value AddBias(const CallbackInfo& info) {
+  es::add_bias(f32(info, 0), f32(info, 1), f32(info, 2), num(info, 3), num(info, 4));
+  return info.Env().Undefined();
+}
+Value SumRows(const CallbackInfo& info) {
+  es::sum_rows(f32(info, 0), f32(info, 1), num(info, 2), num(info, 3));
+  return info.Env().Undefined();
+}
+Value ReluForward(const CallbackInfo& info) {
+  es::relu_forward(f32(info, 0), f32(info, 1), num(info, 2));
+  return info.Env().Undefined();
+}
+Value ReluBackward(const CallbackInfo& info) {
+  es::relu_backward(f32(info, 0), f32(info, 1), f32(info, 2), num(info, 3));
+  return info.Env().Undefined();
+}
+Value SumSquares(const CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), es::sum_squares(f32(info, 0), num(info, 1)));
+}
+Value Sum(const CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), es::sum(f32(info, 0), num(info, 1)));
+}
+Value LayerNormForward(const CallbackInfo& info) {
+  es::layer_norm_forward(f32(info, 0), f32(info, 1), f32(info, 2), f32(info, 3), f32(info, 4),
+                         f32(info, 5), num(info, 6), num(info, 7), real(info, 8));
+  return info.Env().Undefined();
+}
+Value LayerNormBackward(const CallbackInfo& info) {
+  es::layer_norm_backward(f32(info, 0), f32(info, 1), f32(info, 2), f32(info, 3), f32(info, 4),
+                          f32(info, 5), f32(info, 6), f32(info, 7), num(info, 8), num(info, 9));
+  return info.Env().Undefined();
+}
+Value SoftmaxForward(const CallbackInfo& info) {
+  es::softmax_forward(f32(info, 0), f32(info, 1), num(info, 2), num(info, 3));
+  return info.Env().Undefined();
+}
+Value SoftmaxBackward(const CallbackInfo& info) {
+  es::softmax_backward(f32(info, 0), f32(info, 1), f32(info, 2), num(info, 3), num(info, 4));
+  return info.Env().Undefined();
+}
+Value LogSoftmaxForward(const CallbackInfo& info) {
+  es::log_softmax_forward(f32(info, 0), f32(info, 1), num(info, 2), num(info, 3));
+  return info.Env().Undefined();
+}
+Value LogSoftmaxBackward(const CallbackInfo& info) {
+  es::log_softmax_backward(f32(info, 0), f32(info, 1), f32(info, 2), num(info, 3), num(info, 4));
+  return info.Env().Undefined();
+}
+Value LogSoftmaxNllForward(const CallbackInfo& info) {
+  const double total = es::log_softmax_nll_forward(f32(info, 0), i32(info, 1), f32(info, 2),
+                                                   f32(info, 3), num(info, 4), num(info, 5));
+  return Napi::Number::New(info.Env(), total);
+}
+Value LogSoftmaxNllBackward(const CallbackInfo& info) {
+  es::log_softmax_nll_backward(f32(info, 0), i32(info, 1), f32(info, 2), num(info, 3),
+                               num(info, 4), real(info, 5));
+  return info.Env().Undefined();
+}
+Value EmbeddingForward(const CallbackInfo& info) {
+  es::embedding_forward(i32(info, 0), f32(info, 1), f32(info, 2), num(info, 3), num(info, 4));
+  return info.Env().Undefined();
+}
+Value EmbeddingBackward(const CallbackInfo& info) {
+  es::embedding_backward(i32(info, 0), f32(info, 1), f32(info, 2), num(info, 3), num(info, 4));
+  return info.Env().Undefined();
+}
+Value Adam(const CallbackInfo& info) {
+  es::adam(f32(info, 0), f32(info, 1), f32(info, 2), f32(info, 3), num(info, 4), real(info, 5),
+           real(info, 6), real(info, 7), real(info, 8), num(info, 9));
+  return info.Env().Undefined();
+}
+// A do-nothing call: measures the binding's own cost.
+Value Noop(const CallbackInfo& info) { return info.Env().Undefined(); }
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  const struct {
+    const char* name;
+    Value (*fn)(const CallbackInfo&);
+  } functions[] = {
+      {"info", Info},
+      {"setThreads", SetThreads},
+      {"setForceBuiltinGemm", SetForceBuiltinGemm},
+      {"gemm", Gemm},
+      {"add", Add},
+      {"mul", Mul},
+      {"mulAcc", MulAcc},
+      {"axpy", Axpy},
+      {"scale", Scale},
+      {"fill", Fill},
+      {"addBias", AddBias},
+      {"sumRows", SumRows},
+      {"reluForward", ReluForward},
+      {"reluBackward", ReluBackward},
+      {"sumSquares", SumSquares},
+      {"sum", Sum},
+      {"layerNormForward", LayerNormForward},
+      {"layerNormBackward", LayerNormBackward},
+      {"softmaxForward", SoftmaxForward},
+      {"softmaxBackward", SoftmaxBackward},
+      {"logSoftmaxForward", LogSoftmaxForward},
+      {"logSoftmaxBackward", LogSoftmaxBackward},
+      {"logSoftmaxNllForward", LogSoftmaxNllForward},
+      {"logSoftmaxNllBackward", LogSoftmaxNllBackward},
+      {"embeddingForward", EmbeddingForward},
+      {"embeddingBackward", EmbeddingBackward},
+      {"adam", Adam},
+      {"noop", Noop},
+  };
+  for (const auto& f : functions) exports.Set(f.name, Napi::Function::New(env, f.fn, f.name));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(expire_span_native, Init)

@@ -1,0 +1,84 @@
+#include <cmath>
+
+#include "kernels.h"
+#include "thread_pool.h"
+
+namespace es {
+namespace {
+// Below this many elements a second thread costs more than it saves.
+constexpr long GRAIN = 1 << 15;
+
+ES_MULTIVERSION void add_span(const float* a, const float* b, float* out, long n) {
+  for (long i = 0; i < n; i++) out[i] = a[i] + b[i];
+}
+ES_MULTIVERSION void mul_span(const float* a, const float* b, float* out, long n) {
+  for (long i = 0; i < n; i++) out[i] = a[i] * b[i];
+}
+ES_MULTIVERSION void mul_acc_span(const float* a, const float* b, float* out, long n) {
+  for (long i = 0; i < n; i++) out[i] += a[i] * b[i];
+}
+ES_MULTIVERSION void axpy_span(float alpha, const float* x, float* y, long n) {
+  for (long i = 0; i < n; i++) y[i] += alpha * x[i];
+}
+ES_MULTIVERSION void scale_span(const float* x, float alpha, float* out, long n) {
+  for (long i = 0; i < n; i++) out[i] = alpha * x[i];
+}
+ES_MULTIVERSION void relu_span(const float* x, float* y, long n) {
+  for (long i = 0; i < n; i++) y[i] = x[i] > 0.f ? x[i] : 0.f;
+}
+ES_MULTIVERSION void relu_backward_span(const float* y, const float* dy, float* dx, long n) {
+  for (long i = 0; i < n; i++) dx[i] += y[i] > 0.f ? dy[i] : 0.f;
+}
+}  // namespace
+
+void add(const float* a, const float* b, float* out, long n) {
+  parallel_range(n, GRAIN, [&](long i, long j) { add_span(a + i, b + i, out + i, j - i); });
+}
+void mul(const float* a, const float* b, float* out, long n) {
+  parallel_range(n, GRAIN, [&](long i, long j) { mul_span(a + i, b + i, out + i, j - i); });
+}
+void mul_acc(const float* a, const float* b, float* out, long n) {
+  parallel_range(n, GRAIN, [&](long i, long j) { mul_acc_span(a + i, b + i, out + i, j - i); });
+}
+void axpy(float alpha, const float* x, float* y, long n) {
+  parallel_range(n, GRAIN, [&](long i, long j) { axpy_span(alpha, x + i, y + i, j - i); });
+}
+void scale(const float* x, float alpha, float* out, long n) {
+  parallel_range(n, GRAIN, [&](long i, long j) { scale_span(x + i, alpha, out + i, j - i); });
+}
+void fill(float* x, float value, long n) {
+  for (long i = 0; i < n; i++) x[i] = value;
+}
+void relu_forward(const float* x, float* y, long n) {
+  parallel_range(n, GRAIN, [&](long i, long j) { relu_span(x + i, y + i, j - i); });
+}
+void relu_backward(const float* y, const float* dy, float* dx, long n) {
+  parallel_range(n, GRAIN, [&](long i, long j) { relu_backward_span(y + i, dy + i, dx + i, j - i); });
+}
+
+void add_bias(const float* x, const float* bias, float* out, long rows, long cols) {
+  parallel_range(rows, GRAIN / cols + 1, [&](long r0, long r1) {
+    for (long r = r0; r < r1; r++) add_span(x + r * cols, bias, out + r * cols, cols);
+  });
+}
+
+void sum_rows(const float* dy, float* dbias, long rows, long cols) {
+  // Split over columns so that threads never write the same output.
+  parallel_range(cols, rows * cols >= GRAIN ? 16 : cols, [&](long c0, long c1) {
+    for (long r = 0; r < rows; r++) add_span(dbias + c0, dy + r * cols + c0, dbias + c0, c1 - c0);
+  });
+}
+
+double sum_squares(const float* x, long n) {
+  double total = 0;
+  for (long i = 0; i < n; i++) total += static_cast<double>(x[i]) * x[i];
+  return total;
+}
+
+double sum(const float* x, long n) {
+  double total = 0;
+  for (long i = 0; i < n; i++) total += x[i];
+  return total;
+}
+
+}  // namespace es

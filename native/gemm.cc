@@ -1,0 +1,95 @@
+#include "gemm.h"
+
+#include <algorithm>
+#include <string>
+
+#include "thread_pool.h"
+
+#if defined(EXPIRE_SPAN_OPENBLAS)
+#include <cblas.h>
+#elif defined(EXPIRE_SPAN_ACCELERATE)
+#include <Accelerate/Accelerate.h>
+#endif
+
+namespace es {
+namespace {
+bool force_builtin = false;
+
+#if defined(EXPIRE_SPAN_OPENBLAS)
+extern "C" char* openblas_get_corename(void);
+
+// Debian's OpenBLAS 0.3.21 detects CPUs newer than itself (e.g. Sapphire Rapids) as "Prescott"
+// and runs SSE3 kernels several times slower than ours. Use OpenBLAS only when its kernels are
+// at least as wide as the built-in one; OPENBLAS_CORETYPE=SkylakeX fixes such a detection.
+bool blas_kernels_are_wide() {
+  const std::string core = openblas_get_corename();
+  const std::string isa = gemm_builtin_isa();
+  const bool avx512 = core == "SkylakeX" || core == "Cooperlake" || core == "SapphireRapids";
+  const bool avx2 = avx512 || core == "Haswell" || core == "Zen";
+  return isa == "avx512" ? avx512 : isa == "avx2" ? avx2 : true;
+}
+#else
+bool blas_kernels_are_wide() { return true; }
+#endif
+}  // namespace
+
+const char* blas_core() {
+#if defined(EXPIRE_SPAN_OPENBLAS)
+  return openblas_get_corename();
+#else
+  return "";
+#endif
+}
+
+const char* blas_library() { return EXPIRE_SPAN_BLAS; }
+
+bool gemm_cblas(const Gemm& g) {
+#if defined(EXPIRE_SPAN_OPENBLAS) || defined(EXPIRE_SPAN_ACCELERATE)
+  if (g.m <= 0 || g.n <= 0) return true;
+  const CBLAS_TRANSPOSE ta = g.trans_a ? CblasTrans : CblasNoTrans;
+  const CBLAS_TRANSPOSE tb = g.trans_b ? CblasTrans : CblasNoTrans;
+  for (int t = 0; t < g.batch; t++) {
+    cblas_sgemm(CblasRowMajor, ta, tb, g.m, g.n, g.k, g.alpha, g.a + t * g.stride_a, g.lda,
+                g.b + t * g.stride_b, g.ldb, g.beta, g.c + t * g.stride_c, g.ldc);
+  }
+  return true;
+#else
+  (void)g;
+  return false;
+#endif
+}
+
+void gemm(const Gemm& g) {
+  if (g.m <= 0 || g.n <= 0 || g.batch <= 0) return;
+#if defined(EXPIRE_SPAN_OPENBLAS) || defined(EXPIRE_SPAN_ACCELERATE)
+  // Small products lose more to the library's call and threading overhead than they gain.
+  const double flops = 2.0 * g.m * g.n * g.k;
+  static const bool blas_preferred = blas_kernels_are_wide();
+  if (blas_preferred && !force_builtin && g.k > 0 && (flops >= 32768 || g.batch == 1)) {
+    gemm_cblas(g);
+    return;
+  }
+#endif
+  gemm_builtin(g);
+}
+
+const char* gemm_backend() {
+#if defined(EXPIRE_SPAN_OPENBLAS)
+  return force_builtin || !blas_kernels_are_wide() ? "builtin" : "openblas";
+#elif defined(EXPIRE_SPAN_ACCELERATE)
+  return force_builtin ? "builtin" : "accelerate";
+#else
+  return "builtin";
+#endif
+}
+
+void set_force_builtin_gemm(bool force) { force_builtin = force; }
+
+#if defined(EXPIRE_SPAN_OPENBLAS)
+extern "C" void openblas_set_num_threads(int);
+void set_blas_threads(int threads) { openblas_set_num_threads(threads); }
+#else
+void set_blas_threads(int) {}
+#endif
+
+}  // namespace es

@@ -1,0 +1,43 @@
+// Matrix products, row-major, in the four transpose forms and batched with strides:
+//   for t in [0, batch): C_t = alpha * op(A_t) op(B_t) + beta * C_t
+//   op(A_t): m x k, op(B_t): k x n, C_t: m x n; X_t starts at x + t * strideX.
+// With beta == 0, C is written without being read (it may hold garbage).
+#pragma once
+
+namespace es {
+
+struct Gemm {
+  bool trans_a = false, trans_b = false;
+  int m = 0, n = 0, k = 0;
+  float alpha = 1.f, beta = 0.f;
+  const float* a = nullptr;
+  long lda = 0, stride_a = 0;
+  const float* b = nullptr;
+  long ldb = 0, stride_b = 0;
+  float* c = nullptr;
+  long ldc = 0, stride_c = 0;
+  int batch = 1;
+};
+
+// The product through the active backend: the system CBLAS when built with one, else built-in.
+void gemm(const Gemm& g);
+// The built-in packed kernel (AVX-512, AVX2+FMA or portable C++, chosen at run time).
+void gemm_builtin(const Gemm& g);
+
+// The product straight through the linked CBLAS; false (and nothing done) when there is none.
+bool gemm_cblas(const Gemm& g);
+
+// "openblas", "accelerate" or "builtin": what gemm() uses now.
+const char* gemm_backend();
+// What the build found ("openblas", "accelerate" or "none").
+const char* blas_library();
+// The CPU kernel set OpenBLAS chose ("SkylakeX", "Haswell", "Prescott", ...); "" without OpenBLAS.
+const char* blas_core();
+// The built-in kernel's instruction set: "avx512", "avx2" or "portable".
+const char* gemm_builtin_isa();
+// Route gemm() to the built-in kernel even when a CBLAS is linked (for benchmarks and tests).
+void set_force_builtin_gemm(bool force);
+// Threads used by the CBLAS library, kept in step with the pool.
+void set_blas_threads(int threads);
+
+}  // namespace es

@@ -1,0 +1,296 @@
+// The built-in matrix product: the classic packed algorithm (Goto / BLIS). op(A) and op(B) are
+// copied into contiguous micro-panels (which also absorbs the transposes), and a register-blocked
+// micro-kernel computes one MR x NR tile of C per call. The instruction set is picked at run time.
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "gemm.h"
+#include "thread_pool.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define ES_X86 1
+#endif
+
+namespace es {
+namespace {
+
+constexpr int KC = 256;   // depth of one packed block: a B micro-panel (KC x NR) stays in L1
+constexpr int NC = 2048;  // columns of B packed at once (L2/L3)
+
+// A 64-byte aligned scratch buffer per thread, grown on demand and kept across calls.
+struct Scratch {
+  float* data = nullptr;
+  size_t size = 0;
+  float* get(size_t n) {
+    if (n > size) {
+      std::free(data);
+      data = static_cast<float*>(std::aligned_alloc(64, ((n * sizeof(float) + 63) / 64) * 64));
+      size = n;
+    }
+    return data;
+  }
+  ~Scratch() { std::free(data); }
+};
+thread_local Scratch scratch_a, scratch_b;
+
+// Packs rows [i0, i0+mc) and depth [p0, p0+kc) of op(A) into panels of MR rows: within a panel,
+// element (i, p) sits at p * MR + i. Rows past mc are zero.
+template <int MR>
+void pack_a(const Gemm& g, const float* a, int i0, int mc, int p0, int kc, float* out) {
+  for (int r = 0; r < mc; r += MR) {
+    const int rows = std::min(MR, mc - r);
+    float* panel = out + static_cast<long>(r) * kc;
+    if (g.trans_a) {  // op(A)(i, p) = a[p * lda + i]: MR contiguous reads per p
+      for (int p = 0; p < kc; p++) {
+        const float* src = a + static_cast<long>(p0 + p) * g.lda + i0 + r;
+        float* dst = panel + p * MR;
+        for (int i = 0; i < rows; i++) dst[i] = src[i];
+        for (int i = rows; i < MR; i++) dst[i] = 0.f;
+      }
+    } else {  // op(A)(i, p) = a[i * lda + p]
+      for (int i = 0; i < rows; i++) {
+        const float* src = a + static_cast<long>(i0 + r + i) * g.lda + p0;
+        for (int p = 0; p < kc; p++) panel[p * MR + i] = src[p];
+      }
+      for (int i = rows; i < MR; i++)
+        for (int p = 0; p < kc; p++) panel[p * MR + i] = 0.f;
+    }
+  }
+}
+
+// Packs depth [p0, p0+kc) and columns [j0, j0+nc) of op(B) into panels of NR columns: within a
+// panel, element (p, j) sits at p * NR + j. Columns past nc are zero.
+template <int NR>
+void pack_b(const Gemm& g, const float* b, int p0, int kc, int j0, int nc, float* out) {
+  for (int c = 0; c < nc; c += NR) {
+    const int cols = std::min(NR, nc - c);
+    float* panel = out + static_cast<long>(c) * kc;
+    if (g.trans_b) {  // op(B)(p, j) = b[j * ldb + p]
+      for (int j = 0; j < cols; j++) {
+        const float* src = b + static_cast<long>(j0 + c + j) * g.ldb + p0;
+        for (int p = 0; p < kc; p++) panel[p * NR + j] = src[p];
+      }
+      for (int j = cols; j < NR; j++)
+        for (int p = 0; p < kc; p++) panel[p * NR + j] = 0.f;
+    } else {  // op(B)(p, j) = b[p * ldb + j]: NR contiguous reads per p
+      for (int p = 0; p < kc; p++) {
+        const float* src = b + static_cast<long>(p0 + p) * g.ldb + j0 + c;
+        float* dst = panel + p * NR;
+        for (int j = 0; j < cols; j++) dst[j] = src[j];
+        for (int j = cols; j < NR; j++) dst[j] = 0.f;
+      }
+    }
+  }
+}
+
+// Writes an accumulated MR x NR tile (row-major in `acc`) into C: the first depth block applies
+// alpha and beta, later blocks add.
+template <int MR, int NR>
+inline void store_tile(const float* acc, float* c, long ldc, int rows, int cols, float alpha,
+                       float beta, bool first) {
+  for (int i = 0; i < rows; i++) {
+    float* row = c + i * ldc;
+    const float* src = acc + i * NR;
+    if (!first) {
+      for (int j = 0; j < cols; j++) row[j] += alpha * src[j];
+    } else if (beta == 0.f) {
+      for (int j = 0; j < cols; j++) row[j] = alpha * src[j];
+    } else {
+      for (int j = 0; j < cols; j++) row[j] = alpha * src[j] + beta * row[j];
+    }
+  }
+}
+
+// --- micro-kernels: C tile (rows x cols, at most MR x NR) from panels A (kc x MR), B (kc x NR) ---
+
+struct Portable {
+  static constexpr int MR = 4, NR = 16;
+  static void micro(int kc, const float* a, const float* b, float* c, long ldc, int rows, int cols,
+                    float alpha, float beta, bool first) {
+    float acc[MR * NR] = {};
+    for (int p = 0; p < kc; p++, a += MR, b += NR)
+      for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) acc[i * NR + j] += a[i] * b[j];
+    store_tile<MR, NR>(acc, c, ldc, rows, cols, alpha, beta, first);
+  }
+};
+
+#if ES_X86
+struct Avx2 {
+  static constexpr int MR = 6, NR = 16;
+  __attribute__((target("avx2,fma"))) static void micro(int kc, const float* a, const float* b,
+                                                         float* c, long ldc, int rows, int cols,
+                                                         float alpha, float beta, bool first) {
+    __m256 acc[MR][2];
+    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+    for (int p = 0; p < kc; p++, a += MR, b += NR) {
+      const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+      for (int i = 0; i < MR; i++) {
+        const __m256 ai = _mm256_broadcast_ss(a + i);
+        acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+        acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+      }
+    }
+    if (rows == MR && cols == NR) {
+      const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+      for (int i = 0; i < MR; i++) {
+        float* row = c + i * ldc;
+        for (int h = 0; h < 2; h++) {
+          __m256 v = _mm256_mul_ps(va, acc[i][h]);
+          if (!first) v = _mm256_add_ps(v, _mm256_loadu_ps(row + 8 * h));
+          else if (beta != 0.f) v = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row + 8 * h), v);
+          _mm256_storeu_ps(row + 8 * h, v);
+        }
+      }
+      return;
+    }
+    alignas(32) float tile[MR * NR];
+    for (int i = 0; i < MR; i++) {
+      _mm256_store_ps(tile + i * NR, acc[i][0]);
+      _mm256_store_ps(tile + i * NR + 8, acc[i][1]);
+    }
+    store_tile<MR, NR>(tile, c, ldc, rows, cols, alpha, beta, first);
+  }
+};
+
+struct Avx512 {
+  static constexpr int MR = 12, NR = 32;
+  __attribute__((target("avx512f"))) static void micro(int kc, const float* a, const float* b,
+                                                        float* c, long ldc, int rows, int cols,
+                                                        float alpha, float beta, bool first) {
+    __m512 acc[MR][2];
+    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (int p = 0; p < kc; p++, a += MR, b += NR) {
+      const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+      for (int i = 0; i < MR; i++) {
+        const __m512 ai = _mm512_set1_ps(a[i]);
+        acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+        acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+      }
+    }
+    if (rows == MR && cols == NR) {
+      const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+      for (int i = 0; i < MR; i++) {
+        float* row = c + i * ldc;
+        for (int h = 0; h < 2; h++) {
+          __m512 v = _mm512_mul_ps(va, acc[i][h]);
+          if (!first) v = _mm512_add_ps(v, _mm512_loadu_ps(row + 16 * h));
+          else if (beta != 0.f) v = _mm512_fmadd_ps(vb, _mm512_loadu_ps(row + 16 * h), v);
+          _mm512_storeu_ps(row + 16 * h, v);
+        }
+      }
+      return;
+    }
+    alignas(64) float tile[MR * NR];
+    for (int i = 0; i < MR; i++) {
+      _mm512_store_ps(tile + i * NR, acc[i][0]);
+      _mm512_store_ps(tile + i * NR + 16, acc[i][1]);
+    }
+    store_tile<MR, NR>(tile, c, ldc, rows, cols, alpha, beta, first);
+  }
+};
+#endif
+
+// One product (one batch item) restricted to rows [m0, m1) and columns [n0, n1) of C.
+template <class K>
+void gemm_block(const Gemm& g, const float* a, const float* b, float* c, int m0, int m1, int n0,
+                int n1) {
+  constexpr int MR = K::MR, NR = K::NR, MC = MR * 16;
+  if (g.k == 0) {  // empty sum: C = beta * C
+    for (int i = m0; i < m1; i++)
+      for (int j = n0; j < n1; j++) c[i * g.ldc + j] = g.beta == 0.f ? 0.f : g.beta * c[i * g.ldc + j];
+    return;
+  }
+  float* bp = scratch_b.get(static_cast<size_t>(KC) * ((std::min(NC, n1 - n0) + NR - 1) / NR * NR));
+  float* ap = scratch_a.get(static_cast<size_t>(KC) * ((std::min(MC, m1 - m0) + MR - 1) / MR * MR));
+  for (int jc = n0; jc < n1; jc += NC) {
+    const int nc = std::min(NC, n1 - jc);
+    for (int pc = 0; pc < g.k; pc += KC) {
+      const int kc = std::min(KC, g.k - pc);
+      const bool first = pc == 0;
+      pack_b<NR>(g, b, pc, kc, jc, nc, bp);
+      for (int ic = m0; ic < m1; ic += MC) {
+        const int mc = std::min(MC, m1 - ic);
+        pack_a<MR>(g, a, ic, mc, pc, kc, ap);
+        for (int jr = 0; jr < nc; jr += NR) {
+          for (int ir = 0; ir < mc; ir += MR) {
+            K::micro(kc, ap + static_cast<long>(ir) * kc, bp + static_cast<long>(jr) * kc,
+                     c + static_cast<long>(ic + ir) * g.ldc + jc + jr, g.ldc,
+                     std::min(MR, mc - ir), std::min(NR, nc - jr), g.alpha, g.beta, first);
+          }
+        }
+      }
+    }
+  }
+}
+
+template <class K>
+void gemm_run(const Gemm& g) {
+  const int threads = num_threads();
+  const double flops = 2.0 * g.m * g.n * std::max(g.k, 1);
+  if (g.batch >= threads || threads == 1 || flops * g.batch < 1e5) {
+    // Enough independent products (or too little work): one thread per batch item.
+    parallel_range(g.batch, flops < 1e5 ? std::max(1L, static_cast<long>(1e5 / flops)) : 1,
+                   [&](long t0, long t1) {
+                     for (long t = t0; t < t1; t++)
+                       gemm_block<K>(g, g.a + t * g.stride_a, g.b + t * g.stride_b,
+                                     g.c + t * g.stride_c, 0, g.m, 0, g.n);
+                   });
+    return;
+  }
+  // Few large products: split each along its longer side, on tile boundaries.
+  for (int t = 0; t < g.batch; t++) {
+    const float* a = g.a + t * g.stride_a;
+    const float* b = g.b + t * g.stride_b;
+    float* c = g.c + t * g.stride_c;
+    const bool split_m = g.m >= g.n;
+    const int extent = split_m ? g.m : g.n, unit = split_m ? K::MR : K::NR;
+    const int units = (extent + unit - 1) / unit;
+    const int parts = std::min(threads, units);
+    parallel_for(parts, [&](int p) {
+      const int lo = static_cast<int>(static_cast<long>(units) * p / parts) * unit;
+      const int hi = std::min(extent, static_cast<int>(static_cast<long>(units) * (p + 1) / parts) * unit);
+      if (lo >= hi) return;
+      if (split_m) gemm_block<K>(g, a, b, c, lo, hi, 0, g.n);
+      else gemm_block<K>(g, a, b, c, 0, g.m, lo, hi);
+    });
+  }
+}
+
+enum class Isa { Portable, Avx2, Avx512 };
+
+Isa detect_isa() {
+#if ES_X86
+  if (std::getenv("EXPIRE_SPAN_NO_AVX512") == nullptr && __builtin_cpu_supports("avx512f")) return Isa::Avx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::Avx2;
+#endif
+  return Isa::Portable;
+}
+
+const Isa isa = detect_isa();
+
+}  // namespace
+
+void gemm_builtin(const Gemm& g) {
+  if (g.m <= 0 || g.n <= 0 || g.batch <= 0) return;
+  switch (isa) {
+#if ES_X86
+    case Isa::Avx512: return gemm_run<Avx512>(g);
+    case Isa::Avx2: return gemm_run<Avx2>(g);
+#endif
+    default: return gemm_run<Portable>(g);
+  }
+}
+
+const char* gemm_builtin_isa() {
+  switch (isa) {
+    case Isa::Avx512: return "avx512";
+    case Isa::Avx2: return "avx2";
+    default: return "portable";
+  }
+}
+
+}  // namespace es
