@@ -24,15 +24,15 @@ T* typed(const CallbackInfo& info, size_t i, napi_typedarray_type want, const ch
   if (napi_get_typedarray_info(info.Env(), info[i], &type, &length, &data, &buffer, &offset) !=
           napi_ok ||
       type != want) {
-    throw Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + " must be a " + kind);
+    throw Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + " must be " + kind);
   }
   return static_cast<T*>(data);
 }
 float* f32(const CallbackInfo& info, size_t i) {
-  return typed<float>(info, i, napi_float32_array, "Float32Array");
+  return typed<float>(info, i, napi_float32_array, "a Float32Array");
 }
 const int* i32(const CallbackInfo& info, size_t i) {
-  return typed<int>(info, i, napi_int32_array, "Int32Array");
+  return typed<int>(info, i, napi_int32_array, "an Int32Array");
 }
 long num(const CallbackInfo& info, size_t i) {
   return static_cast<long>(info[i].As<Napi::Number>().Int64Value());

@@ -1,0 +1,90 @@
+// The kernel interface: every numeric inner loop the model needs, on flat row-major buffers.
+// Two implementations share it: `native` (C++ in native/, through N-API) and `reference` (plain
+// TypeScript, the specification the native one is tested against and the fallback without it).
+// Backward kernels ADD into their gradient outputs. Sizes are element counts.
+
+/** Buffers a kernel computes on. Native kernels take Float32Array only; the TypeScript reference
+ * also runs on Float64Array, which the gradient checks use. */
+export type FloatArray = Float32Array | Float64Array;
+
+export interface KernelInfo {
+  /** "native" or "typescript". */
+  backend: string;
+  /** Which matrix product runs: "openblas", "accelerate", "builtin" or "typescript". */
+  gemm: string;
+  /** The CBLAS found when the addon was built ("openblas", "accelerate" or "none"). */
+  blas: string;
+  /** The CPU kernel set OpenBLAS chose at load time ("" without OpenBLAS). */
+  blasCore: string;
+  /** Instruction set of the built-in matrix kernel ("avx512", "avx2", "portable" or "none"). */
+  builtinIsa: string;
+  threads: number;
+}
+
+export interface Kernels<F extends FloatArray = Float32Array> {
+  info(): KernelInfo;
+  /** Threads used inside kernels (the calling thread counts as one). */
+  setThreads(threads: number): void;
+
+  /**
+   * Batched strided matrix product, row-major: for t in [0, batch)
+   *   C_t = alpha * op(A_t) op(B_t) + beta * C_t,  op(A_t): m x k, op(B_t): k x n, C_t: m x n,
+   * X_t starting at xOffset + t * strideX. With beta = 0, C is not read.
+   */
+  gemm(
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: F, aOffset: number, lda: number, strideA: number,
+    b: F, bOffset: number, ldb: number, strideB: number,
+    beta: number, c: F, cOffset: number, ldc: number, strideC: number, batch: number,
+  ): void;
+
+  /** out = a + b */
+  add(a: F, b: F, out: F, n: number): void;
+  /** out = a * b */
+  mul(a: F, b: F, out: F, n: number): void;
+  /** out += a * b */
+  mulAcc(a: F, b: F, out: F, n: number): void;
+  /** y += alpha * x */
+  axpy(alpha: number, x: F, y: F, n: number): void;
+  /** out = alpha * x (out may be x) */
+  scale(x: F, alpha: number, out: F, n: number): void;
+  fill(x: F, value: number, n: number): void;
+  /** out = x + bias; x, out: rows x cols, bias: cols */
+  addBias(x: F, bias: F, out: F, rows: number, cols: number): void;
+  /** dbias += column sums of dy; dy: rows x cols */
+  sumRows(dy: F, dbias: F, rows: number, cols: number): void;
+  /** y = max(x, 0) */
+  reluForward(x: F, y: F, n: number): void;
+  /** dx += dy where y > 0 */
+  reluBackward(y: F, dy: F, dx: F, n: number): void;
+  /** Sum of squares, accumulated in double precision. */
+  sumSquares(x: F, n: number): number;
+  sum(x: F, n: number): number;
+
+  /** y = (x - mean) * rstd * w + b over the last dim; x, y: rows x cols; mean, rstd: rows out. */
+  layerNormForward(x: F, w: F, b: F, y: F, mean: F, rstd: F, rows: number, cols: number, eps: number): void;
+  layerNormBackward(dy: F, x: F, w: F, mean: F, rstd: F, dx: F, dw: F, db: F, rows: number, cols: number): void;
+
+  /** Softmax over the last dim; x, y: rows x cols. */
+  softmaxForward(x: F, y: F, rows: number, cols: number): void;
+  /** dx += y * (dy - sum(dy * y)) */
+  softmaxBackward(y: F, dy: F, dx: F, rows: number, cols: number): void;
+  logSoftmaxForward(x: F, y: F, rows: number, cols: number): void;
+  /** dx += dy - exp(y) * sum(dy) */
+  logSoftmaxBackward(y: F, dy: F, dx: F, rows: number, cols: number): void;
+  /**
+   * logprobs = log_softmax(logits); nll[r] = -logprobs[r, target[r]], 0 where target[r] < 0
+   * (left out). Returns the sum of nll. logits, logprobs: rows x cols; target, nll: rows.
+   */
+  logSoftmaxNllForward(logits: F, target: Int32Array, logprobs: F, nll: F, rows: number, cols: number): number;
+  /** dlogits += scale * (exp(logprobs) - onehot(target)) on rows with target >= 0. */
+  logSoftmaxNllBackward(logprobs: F, target: Int32Array, dlogits: F, rows: number, cols: number, scale: number): void;
+
+  /** out[i] = table[ids[i]]; ids: n, table: vocab x dim, out: n x dim. */
+  embeddingForward(ids: Int32Array, table: F, out: F, n: number, dim: number): void;
+  /** dtable[ids[i]] += dout[i] */
+  embeddingBackward(ids: Int32Array, dout: F, dtable: F, n: number, dim: number): void;
+
+  /** One bias-corrected Adam step as torch.optim.Adam (step counts from 1). */
+  adam(param: F, grad: F, m: F, v: F, n: number, lr: number, beta1: number, beta2: number, eps: number, step: number): void;
+}

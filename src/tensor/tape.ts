@@ -1,0 +1,72 @@
+// Gradients by a tape: define-by-run reverse-mode autodiff over coarse ops.
+//
+// Why a tape rather than hand-written backward passes per layer: the models differ mostly in
+// their attention (Expire-Span, Transformer-XL, Adaptive-Span, Compressive), and each of those
+// is one fused op with its own kernel pair anyway. Around them, a tape lets a layer be written
+// once, as its forward, and stay correct when a variant changes its wiring (pre-/post-norm,
+// layer drop). Ops are coarse (a matrix product, a layer norm, a whole attention), so the tape
+// holds tens of entries per layer and costs nothing measurable; the numeric work stays in the
+// kernels. Every buffer an op creates comes from the tape's pool and goes back on reset(), so a
+// training step allocates nothing once the shapes have been seen.
+import { kernels } from '../kernels/index.js';
+import { BufferPool } from './buffer-pool.js';
+import { checkShape, shapeString, sizeOf, Tensor, type Shape } from './tensor.js';
+
+export class Tape {
+  readonly pool = new BufferPool();
+  /** When false (evaluation), ops record nothing and no gradients are kept. */
+  recording = true;
+  private readonly steps: (() => void)[] = [];
+  private readonly owned: Float32Array[] = [];
+
+  /** A tensor whose buffer lives until reset(). Its contents are NOT cleared. */
+  tensor(shape: Shape, requiresGrad = false): Tensor {
+    checkShape('Tape.tensor', shape);
+    const data = this.pool.take(sizeOf(shape));
+    this.owned.push(data);
+    return new Tensor(data, shape, requiresGrad && this.recording, null);
+  }
+
+  /** A zero-filled float32 buffer that lives until reset() (for op-private saved values). */
+  scratch(size: number, zero = false): Float32Array {
+    const data = this.pool.take(size);
+    this.owned.push(data);
+    if (zero) kernels.fill(data, 0, size);
+    return data;
+  }
+
+  /** Whether an op with these inputs must record a backward step. */
+  tracks(...inputs: (Tensor | null | undefined)[]): boolean {
+    return this.recording && inputs.some((t) => t?.requiresGrad);
+  }
+
+  /** The gradient buffer of t, zero-filled on first use (only tape-made tensors lack one). */
+  gradOf(t: Tensor): Float32Array {
+    if (t.grad === null) {
+      t.grad = this.scratch(t.size, true);
+    }
+    return t.grad;
+  }
+
+  /** Records the backward of an op; steps run in reverse order. */
+  record(backward: () => void): void {
+    this.steps.push(backward);
+  }
+
+  /** Backpropagates from a scalar: d loss / d loss = seed. */
+  backward(loss: Tensor, seed = 1): void {
+    if (loss.size !== 1) throw new RangeError(`Tape.backward: the loss must have one element, got ${shapeString(loss.shape)}`);
+    if (!loss.requiresGrad) throw new Error('Tape.backward: the loss does not depend on anything that requires a gradient');
+    this.gradOf(loss)[0] += seed;
+    for (let i = this.steps.length - 1; i >= 0; i--) this.steps[i]();
+    this.steps.length = 0;
+  }
+
+  /** Returns every buffer handed out since the last reset to the pool, and forgets the graph.
+   * Tensors made by this tape must not be used afterwards. */
+  reset(): void {
+    for (const b of this.owned) this.pool.give(b);
+    this.owned.length = 0;
+    this.steps.length = 0;
+  }
+}

@@ -1,0 +1,153 @@
+// The tensor layer: each op's recorded backward against finite differences of its forward, run
+// on the active kernels (float32, so the tolerance is looser than the kernel-level float64
+// checks: a wiring mistake is an O(1) error, rounding is ~1e-3), plus shape errors and reuse.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ShapeError, add, crossEntropy, embedding, layerNorm, linear, logSoftmax, matmul, mul, relu, reshape, scale, softmax, sum } from '../src/tensor/ops.js';
+import { Tape } from '../src/tensor/tape.js';
+import { Tensor, type Shape } from '../src/tensor/tensor.js';
+import { assertClose, randomArray, randomInt, rng } from './helpers.js';
+
+const random = rng(7);
+const input = (shape: Shape, lo = -1, hi = 1) => Tensor.from(randomArray(random, shape.reduce((a, b) => a * b, 1), lo, hi), shape, true);
+
+/**
+ * Checks d(sum(r * f(inputs)))/d(input) from the tape against central differences, for every
+ * element of every input. `f` must build its output on the tape it is given.
+ */
+function gradcheck(name: string, inputs: Tensor[], f: (t: Tape) => Tensor, eps = 1e-2, rtol = 2e-2, atol = 2e-3): void {
+  for (const x of inputs) x.grad!.fill(0);
+  const tape = new Tape();
+  const out = f(tape);
+  const r = randomArray(random, out.size);
+  const weights = new Tensor(r, out.shape);
+  tape.backward(sum(tape, mul(tape, out, weights)));
+  const analytic = inputs.map((x) => Float32Array.from(x.grad!));
+  tape.reset();
+
+  const evalTape = new Tape();
+  evalTape.recording = false;
+  const loss = () => {
+    const y = f(evalTape);
+    let s = 0;
+    for (let i = 0; i < y.size; i++) s += r[i] * y.data[i];
+    evalTape.reset();
+    return s;
+  };
+  inputs.forEach((x, which) => {
+    const numeric = new Float64Array(x.size);
+    for (let i = 0; i < x.size; i++) {
+      const keep = x.data[i];
+      x.data[i] = keep + eps;
+      const up = loss();
+      x.data[i] = keep - eps;
+      const down = loss();
+      x.data[i] = keep;
+      numeric[i] = (up - down) / (2 * eps);
+    }
+    assertClose(analytic[which], numeric, `${name}: gradient of input ${which}`, rtol, atol);
+  });
+}
+
+describe('tensor ops: backward matches finite differences', () => {
+  it('add, mul, scale, relu, reshape', () => {
+    const a = input([3, 4]), b = input([3, 4]);
+    gradcheck('add', [a, b], (t) => add(t, a, b));
+    gradcheck('mul', [a, b], (t) => mul(t, a, b));
+    gradcheck('scale', [a], (t) => scale(t, a, -1.5));
+    const away = Tensor.from(randomArray(random, 12).map((v) => (v < 0 ? v - 0.2 : v + 0.2)), [3, 4], true);
+    gradcheck('relu', [away], (t) => relu(t, away));
+    gradcheck('reshape', [a, b], (t) => mul(t, reshape(t, a, [4, 3]), reshape(t, b, [4, 3])));
+  });
+
+  it('a tensor used twice gets both gradients', () => {
+    const a = input([5]);
+    gradcheck('a * a + a', [a], (t) => add(t, mul(t, a, a), a));
+  });
+
+  it('matmul: 2-D and batched, all transposes', () => {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        const [m, n, k] = [3, 5, 4];
+        const a2 = input(transA ? [k, m] : [m, k]), b2 = input(transB ? [n, k] : [k, n]);
+        gradcheck(`matmul transA=${transA} transB=${transB}`, [a2, b2], (t) => matmul(t, a2, b2, { transA, transB }));
+        const a3 = input(transA ? [2, k, m] : [2, m, k]), b3 = input(transB ? [2, n, k] : [2, k, n]);
+        gradcheck(`batched matmul transA=${transA} transB=${transB}`, [a3, b3], (t) => matmul(t, a3, b3, { transA, transB }));
+      }
+    }
+  });
+
+  it('linear with and without bias, on 3-D input', () => {
+    const x = input([2, 3, 4]), w = input([5, 4]), b = input([5]);
+    gradcheck('linear', [x, w, b], (t) => linear(t, x, w, b));
+    gradcheck('linear without bias', [x, w], (t) => linear(t, x, w));
+  });
+
+  it('layer norm', () => {
+    const x = input([4, 6], -2, 2), w = input([6]), b = input([6]);
+    gradcheck('layerNorm', [x, w, b], (t) => layerNorm(t, x, w, b), 1e-2, 3e-2, 5e-3);
+  });
+
+  it('softmax and log-softmax', () => {
+    const x = input([3, 5], -2, 2);
+    gradcheck('softmax', [x], (t) => softmax(t, x));
+    gradcheck('logSoftmax', [x], (t) => logSoftmax(t, x));
+  });
+
+  it('cross-entropy with a left-out position', () => {
+    const logits = input([4, 6], -2, 2);
+    const targets = Int32Array.of(1, -1, 5, 0);
+    gradcheck('crossEntropy', [logits], (t) => crossEntropy(t, logits, targets).loss);
+    const tape = new Tape();
+    const ce = crossEntropy(tape, logits, targets);
+    assert.equal(ce.count, 3);
+    assert.equal(ce.nll[1], 0);
+    assertClose([ce.loss.data[0]], [(ce.nll[0] + ce.nll[2] + ce.nll[3]) / 3], 'mean over counted positions');
+  });
+
+  it('embedding with repeated ids', () => {
+    const table = input([4, 3]);
+    const ids = Int32Array.from({ length: 6 }, () => randomInt(random, 0, 3));
+    gradcheck('embedding', [table], (t) => embedding(t, ids, table, [2, 3]));
+  });
+});
+
+describe('tensor ops: errors and buffer reuse', () => {
+  it('refuses mismatched shapes with a message naming the op and the shapes', () => {
+    const t = new Tape();
+    assert.throws(() => add(t, input([2, 3]), input([3, 2])), (e: Error) => e instanceof ShapeError && /add: shapes differ: \[2, 3\] and \[3, 2\]/.test(e.message));
+    assert.throws(() => matmul(t, input([2, 3]), input([4, 5])), /matmul: inner dimensions differ: op\(a\) is 2 x 3, op\(b\) is 4 x 5/);
+    assert.throws(() => matmul(t, input([2, 2, 3]), input([3, 3, 5])), /matmul: batch sizes differ/);
+    assert.throws(() => linear(t, input([2, 3]), input([5, 4])), /linear: input \[2, 3\] must end in 4/);
+    assert.throws(() => layerNorm(t, input([2, 3]), input([4]), input([3])), /layerNorm: weight must have shape \[3\], got \[4\]/);
+    assert.throws(() => crossEntropy(t, input([2, 3]), Int32Array.of(1)), /crossEntropy: 1 targets for logits \[2, 3\]/);
+    assert.throws(() => crossEntropy(t, input([2, 3]), Int32Array.of(1, 3)), /logSoftmaxNllForward: target\[1\] = 3 is out of range for 3 classes/);
+    assert.throws(() => embedding(t, Int32Array.of(0, 9), input([4, 3])), /embeddingForward: ids\[1\] = 9 is out of range for a table of 4 rows x 3/);
+    assert.throws(() => reshape(t, input([2, 3]), [4, 2]), /reshape: cannot view \[2, 3\] \(6 elements\) as \[4, 2\]/);
+    assert.throws(() => Tensor.zeros([2, -1]), /bad shape \[2, -1\]/);
+    assert.throws(() => new Tensor(new Float32Array(5), [2, 3]), /5 elements does not fit shape \[2, 3\] \(6 elements\)/);
+  });
+
+  it('a repeated step allocates no new buffers', () => {
+    const tape = new Tape();
+    const x = input([8, 16]), w = input([32, 16]), b = input([32]), g = input([32]), beta = input([32]);
+    const step = () => {
+      const h = layerNorm(tape, relu(tape, linear(tape, x, w, b)), g, beta);
+      tape.backward(crossEntropy(tape, h, Int32Array.from({ length: 8 }, (_, i) => i)).loss);
+      tape.reset();
+    };
+    step();
+    const after = tape.pool.allocations;
+    for (let i = 0; i < 5; i++) step();
+    assert.equal(tape.pool.allocations, after);
+  });
+
+  it('records nothing and keeps no gradients when not recording', () => {
+    const tape = new Tape();
+    tape.recording = false;
+    const x = input([2, 3]);
+    const y = relu(tape, x);
+    assert.equal(y.requiresGrad, false);
+    assert.throws(() => tape.backward(sum(tape, y)), /does not depend on anything that requires a gradient/);
+  });
+});
