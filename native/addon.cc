@@ -19,9 +19,7 @@ T* typed(const CallbackInfo& info, size_t i, napi_typedarray_type want, const ch
   napi_typedarray_type type;
   size_t length;
   void* data = nullptr;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(info.Env(), info[i], &type, &length, &data, &buffer, &offset) !=
+  if (napi_get_typedarray_info(info.Env(), info[i], &type, &length, &data, nullptr, nullptr) !=
           napi_ok ||
       type != want) {
     throw Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + " must be " + kind);

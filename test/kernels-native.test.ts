@@ -52,6 +52,13 @@ describe('native kernels match the reference', { skip }, () => {
     }
   });
 
+  it('buffers may be views into a larger array (subarray with a byte offset)', () => {
+    const base = Float32Array.from({ length: 12 }, (_, i) => i);
+    const out = new Float32Array(8);
+    native.add(base.subarray(2, 5), base.subarray(6, 9), out.subarray(4), 3);
+    assert.deepEqual([...out], [0, 0, 0, 0, 8, 10, 12, 0]);
+  });
+
   it('gemm gives the same result on 1 and 2 threads', () => {
     const [m, n, k] = [300, 200, 150];
     const a = randomArray(random, m * k), b = randomArray(random, k * n);

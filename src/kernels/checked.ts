@@ -32,7 +32,7 @@ function i32(op: string, name: string, x: unknown): asserts x is Int32Array {
 const MAX_DIM = 2 ** 31 - 1;
 
 function size(op: string, name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 0 || v > MAX_DIM) fail(op, `${name} must be an integer in [0, 2^31), got ${v}`);
+  if (!(v >= 0 && v <= MAX_DIM) || !Number.isInteger(v) || v < 0 || v > MAX_DIM) fail(op, `${name} must be an integer in [0, 2^31), got ${v}`);
 }
 
 function finite(op: string, name: string, v: number): void {
@@ -44,65 +44,66 @@ function holds(op: string, name: string, x: { length: number }, needed: number, 
   if (x.length < needed) fail(op, `${name} (${shape}) needs ${needed} elements, but its buffer has ${x.length}`);
 }
 
-function f32s(op: string, names: string, ...xs: unknown[]): void {
-  const list = names.split(',');
-  for (let i = 0; i < xs.length; i++) f32(op, list[i], xs[i]);
+/** x must be a Float32Array of at least n elements (n checked by the caller). */
+function vec(op: string, name: string, x: Float32Array, n: number): void {
+  f32(op, name, x);
+  if (x.length < n) holds(op, name, x, n, `n = ${n}`);
 }
 
-function sizes(op: string, names: string, ...vs: number[]): void {
-  const list = names.split(',');
-  for (let i = 0; i < vs.length; i++) size(op, list[i], vs[i]);
+/** x must be a Float32Array holding a rows x cols matrix. */
+function mat(op: string, name: string, x: Float32Array, rows: number, cols: number): void {
+  f32(op, name, x);
+  if (x.length < rows * cols) holds(op, name, x, rows * cols, `rows x cols = ${rows} x ${cols}`);
+}
+
+/** x must be a Float32Array with one element per row. */
+function perRow(op: string, name: string, x: Float32Array, rows: number): void {
+  f32(op, name, x);
+  if (x.length < rows) holds(op, name, x, rows, `rows = ${rows}`);
+}
+
+/** x must be a Float32Array with one element per column. */
+function perCol(op: string, name: string, x: Float32Array, cols: number): void {
+  f32(op, name, x);
+  if (x.length < cols) holds(op, name, x, cols, `cols = ${cols}`);
+}
+
+function dims(op: string, rows: number, cols: number): void {
+  size(op, 'rows', rows);
+  size(op, 'cols', cols);
 }
 
 /** Checks one gemm operand: stored as rows x cols with leading dimension ld, `batch` times. */
-function operand(op: string, name: string, x: Float32Array, rows: number, cols: number, offset: number, ld: number, stride: number, batch: number, shape: string): void {
-  sizes(op, `${name} offset,ld${name.toLowerCase()},stride${name}`, offset, ld, stride);
+function operand(op: string, name: string, x: Float32Array, rows: number, cols: number, offset: number, ld: number, stride: number, batch: number, shape: { toString(): string }): void {
+  size(op, `${name} offset`, offset);
+  size(op, `ld${name.toLowerCase()}`, ld);
+  size(op, `stride${name}`, stride);
   if (ld < Math.max(1, cols)) fail(op, `ld${name.toLowerCase()} = ${ld} is less than the ${cols} columns of ${name} (${shape})`);
   if (rows === 0 || cols === 0 || batch === 0) return;
   const needed = offset + (batch - 1) * stride + (rows - 1) * ld + cols;
-  holds(op, name, x, needed, `${shape}, ld ${ld}, offset ${offset}, batch ${batch}, stride ${stride}`);
+  if (x.length < needed) holds(op, name, x, needed, `${shape}, ld ${ld}, offset ${offset}, batch ${batch}, stride ${stride}`);
 }
 
-/** Wraps kernels with argument checks; behaviour on valid input is unchanged. */
+/** Wraps kernels with argument checks; behaviour on valid input is unchanged. The checks
+ * allocate nothing unless they fail: they run on every kernel call. */
 export function checked<K extends Kernels>(k: K): K {
-  const vectors = (op: string, n: number, buffers: Record<string, Float32Array>) => {
-    size(op, 'n', n);
-    for (const [name, x] of Object.entries(buffers)) {
-      f32(op, name, x);
-      holds(op, name, x, n, `n = ${n}`);
-    }
-  };
   const elementwise3 = (op: 'add' | 'mul' | 'mulAcc') => (a: Float32Array, b: Float32Array, out: Float32Array, n: number) => {
-    vectors(op, n, { a, b, out });
+    size(op, 'n', n);
+    vec(op, 'a', a, n);
+    vec(op, 'b', b, n);
+    vec(op, 'out', out, n);
     k[op](a, b, out, n);
-  };
-  const rowsCols = (op: string, rows: number, cols: number, buffers: Record<string, Float32Array>, perRow: Record<string, Float32Array> = {}) => {
-    sizes(op, 'rows,cols', rows, cols);
-    for (const [name, x] of Object.entries(buffers)) {
-      f32(op, name, x);
-      holds(op, name, x, rows * cols, `rows x cols = ${rows} x ${cols}`);
-    }
-    for (const [name, x] of Object.entries(perRow)) {
-      f32(op, name, x);
-      holds(op, name, x, rows, `rows = ${rows}`);
-    }
-  };
-  const columns = (op: string, cols: number, buffers: Record<string, Float32Array>) => {
-    for (const [name, x] of Object.entries(buffers)) {
-      f32(op, name, x);
-      holds(op, name, x, cols, `cols = ${cols}`);
-    }
   };
   const targets = (op: string, target: Int32Array, rows: number, cols: number) => {
     i32(op, 'target', target);
-    holds(op, 'target', target, rows, `rows = ${rows}`);
+    if (target.length < rows) holds(op, 'target', target, rows, `rows = ${rows}`);
     for (let r = 0; r < rows; r++) {
       if (target[r] >= cols) fail(op, `target[${r}] = ${target[r]} is out of range for ${cols} classes (negative targets are left out)`);
     }
   };
   const ids = (op: string, ids: Int32Array, n: number, table: Float32Array, dim: number) => {
     i32(op, 'ids', ids);
-    holds(op, 'ids', ids, n, `n = ${n}`);
+    if (ids.length < n) holds(op, 'ids', ids, n, `n = ${n}`);
     const vocab = dim === 0 ? 0 : Math.floor(table.length / dim);
     for (let i = 0; i < n; i++) {
       if (ids[i] < 0 || ids[i] >= vocab) fail(op, `ids[${i}] = ${ids[i]} is out of range for a table of ${vocab} rows x ${dim}`);
@@ -117,11 +118,16 @@ export function checked<K extends Kernels>(k: K): K {
     },
     gemm(transA, transB, m, n, kk, alpha, a, aOffset, lda, strideA, b, bOffset, ldb, strideB, beta, c, cOffset, ldc, strideC, batch) {
       const op = 'gemm';
-      f32s(op, 'A,B,C', a, b, c);
-      sizes(op, 'm,n,k,batch', m, n, kk, batch);
+      f32(op, 'A', a);
+      f32(op, 'B', b);
+      f32(op, 'C', c);
+      size(op, 'm', m);
+      size(op, 'n', n);
+      size(op, 'k', kk);
+      size(op, 'batch', batch);
       finite(op, 'alpha', alpha);
       finite(op, 'beta', beta);
-      const shapes = `op(A) ${m} x ${kk}${transA ? ' (transposed)' : ''}, op(B) ${kk} x ${n}${transB ? ' (transposed)' : ''}, C ${m} x ${n}`;
+      const shapes = { toString: () => `op(A) ${m} x ${kk}${transA ? ' (transposed)' : ''}, op(B) ${kk} x ${n}${transB ? ' (transposed)' : ''}, C ${m} x ${n}` };
       operand(op, 'A', a, transA ? kk : m, transA ? m : kk, aOffset, lda, strideA, batch, shapes);
       operand(op, 'B', b, transB ? n : kk, transB ? kk : n, bOffset, ldb, strideB, batch, shapes);
       operand(op, 'C', c, m, n, cOffset, ldc, strideC, batch, shapes);
@@ -131,100 +137,154 @@ export function checked<K extends Kernels>(k: K): K {
     mul: elementwise3('mul'),
     mulAcc: elementwise3('mulAcc'),
     axpy(alpha, x, y, n) {
-      vectors('axpy', n, { x, y });
+      size('axpy', 'n', n);
+      vec('axpy', 'x', x, n);
+      vec('axpy', 'y', y, n);
       finite('axpy', 'alpha', alpha);
       k.axpy(alpha, x, y, n);
     },
     scale(x, alpha, out, n) {
-      vectors('scale', n, { x, out });
+      size('scale', 'n', n);
+      vec('scale', 'x', x, n);
+      vec('scale', 'out', out, n);
       finite('scale', 'alpha', alpha);
       k.scale(x, alpha, out, n);
     },
     fill(x, value, n) {
-      vectors('fill', n, { x });
+      size('fill', 'n', n);
+      vec('fill', 'x', x, n);
       if (typeof value !== 'number') fail('fill', `value must be a number, got ${typeof value}`);
       k.fill(x, value, n);
     },
     addBias(x, bias, out, rows, cols) {
-      rowsCols('addBias', rows, cols, { x, out });
-      columns('addBias', cols, { bias });
+      dims('addBias', rows, cols);
+      mat('addBias', 'x', x, rows, cols);
+      perCol('addBias', 'bias', bias, cols);
+      mat('addBias', 'out', out, rows, cols);
       k.addBias(x, bias, out, rows, cols);
     },
     sumRows(dy, dbias, rows, cols) {
-      rowsCols('sumRows', rows, cols, { dy });
-      columns('sumRows', cols, { dbias });
+      dims('sumRows', rows, cols);
+      mat('sumRows', 'dy', dy, rows, cols);
+      perCol('sumRows', 'dbias', dbias, cols);
       k.sumRows(dy, dbias, rows, cols);
     },
     reluForward(x, y, n) {
-      vectors('reluForward', n, { x, y });
+      size('reluForward', 'n', n);
+      vec('reluForward', 'x', x, n);
+      vec('reluForward', 'y', y, n);
       k.reluForward(x, y, n);
     },
     reluBackward(y, dy, dx, n) {
-      vectors('reluBackward', n, { y, dy, dx });
+      size('reluBackward', 'n', n);
+      vec('reluBackward', 'y', y, n);
+      vec('reluBackward', 'dy', dy, n);
+      vec('reluBackward', 'dx', dx, n);
       k.reluBackward(y, dy, dx, n);
     },
     sumSquares(x, n) {
-      vectors('sumSquares', n, { x });
+      size('sumSquares', 'n', n);
+      vec('sumSquares', 'x', x, n);
       return k.sumSquares(x, n);
     },
     sum(x, n) {
-      vectors('sum', n, { x });
+      size('sum', 'n', n);
+      vec('sum', 'x', x, n);
       return k.sum(x, n);
     },
     layerNormForward(x, w, b, y, mean, rstd, rows, cols, eps) {
-      rowsCols('layerNormForward', rows, cols, { x, y }, { mean, rstd });
-      columns('layerNormForward', cols, { w, b });
-      if (!(eps > 0) || !Number.isFinite(eps)) fail('layerNormForward', `eps must be a positive finite number, got ${eps}`);
+      const op = 'layerNormForward';
+      dims(op, rows, cols);
+      mat(op, 'x', x, rows, cols);
+      perCol(op, 'w', w, cols);
+      perCol(op, 'b', b, cols);
+      mat(op, 'y', y, rows, cols);
+      perRow(op, 'mean', mean, rows);
+      perRow(op, 'rstd', rstd, rows);
+      if (!(eps > 0) || !Number.isFinite(eps)) fail(op, `eps must be a positive finite number, got ${eps}`);
       k.layerNormForward(x, w, b, y, mean, rstd, rows, cols, eps);
     },
     layerNormBackward(dy, x, w, mean, rstd, dx, dw, db, rows, cols) {
-      rowsCols('layerNormBackward', rows, cols, { dy, x, dx }, { mean, rstd });
-      columns('layerNormBackward', cols, { w, dw, db });
+      const op = 'layerNormBackward';
+      dims(op, rows, cols);
+      mat(op, 'dy', dy, rows, cols);
+      mat(op, 'x', x, rows, cols);
+      perCol(op, 'w', w, cols);
+      perRow(op, 'mean', mean, rows);
+      perRow(op, 'rstd', rstd, rows);
+      mat(op, 'dx', dx, rows, cols);
+      perCol(op, 'dw', dw, cols);
+      perCol(op, 'db', db, cols);
       k.layerNormBackward(dy, x, w, mean, rstd, dx, dw, db, rows, cols);
     },
     softmaxForward(x, y, rows, cols) {
-      rowsCols('softmaxForward', rows, cols, { x, y });
+      dims('softmaxForward', rows, cols);
+      mat('softmaxForward', 'x', x, rows, cols);
+      mat('softmaxForward', 'y', y, rows, cols);
       k.softmaxForward(x, y, rows, cols);
     },
     softmaxBackward(y, dy, dx, rows, cols) {
-      rowsCols('softmaxBackward', rows, cols, { y, dy, dx });
+      dims('softmaxBackward', rows, cols);
+      mat('softmaxBackward', 'y', y, rows, cols);
+      mat('softmaxBackward', 'dy', dy, rows, cols);
+      mat('softmaxBackward', 'dx', dx, rows, cols);
       k.softmaxBackward(y, dy, dx, rows, cols);
     },
     logSoftmaxForward(x, y, rows, cols) {
-      rowsCols('logSoftmaxForward', rows, cols, { x, y });
+      dims('logSoftmaxForward', rows, cols);
+      mat('logSoftmaxForward', 'x', x, rows, cols);
+      mat('logSoftmaxForward', 'y', y, rows, cols);
       k.logSoftmaxForward(x, y, rows, cols);
     },
     logSoftmaxBackward(y, dy, dx, rows, cols) {
-      rowsCols('logSoftmaxBackward', rows, cols, { y, dy, dx });
+      dims('logSoftmaxBackward', rows, cols);
+      mat('logSoftmaxBackward', 'y', y, rows, cols);
+      mat('logSoftmaxBackward', 'dy', dy, rows, cols);
+      mat('logSoftmaxBackward', 'dx', dx, rows, cols);
       k.logSoftmaxBackward(y, dy, dx, rows, cols);
     },
     logSoftmaxNllForward(logits, target, logprobs, nll, rows, cols) {
-      rowsCols('logSoftmaxNllForward', rows, cols, { logits, logprobs }, { nll });
-      if (cols === 0 && rows > 0) fail('logSoftmaxNllForward', 'cols must be at least 1');
-      targets('logSoftmaxNllForward', target, rows, cols);
+      const op = 'logSoftmaxNllForward';
+      dims(op, rows, cols);
+      mat(op, 'logits', logits, rows, cols);
+      mat(op, 'logprobs', logprobs, rows, cols);
+      perRow(op, 'nll', nll, rows);
+      if (cols === 0 && rows > 0) fail(op, 'cols must be at least 1');
+      targets(op, target, rows, cols);
       return k.logSoftmaxNllForward(logits, target, logprobs, nll, rows, cols);
     },
     logSoftmaxNllBackward(logprobs, target, dlogits, rows, cols, scale) {
-      rowsCols('logSoftmaxNllBackward', rows, cols, { logprobs, dlogits });
-      finite('logSoftmaxNllBackward', 'scale', scale);
-      targets('logSoftmaxNllBackward', target, rows, cols);
+      const op = 'logSoftmaxNllBackward';
+      dims(op, rows, cols);
+      mat(op, 'logprobs', logprobs, rows, cols);
+      mat(op, 'dlogits', dlogits, rows, cols);
+      finite(op, 'scale', scale);
+      targets(op, target, rows, cols);
       k.logSoftmaxNllBackward(logprobs, target, dlogits, rows, cols, scale);
     },
     embeddingForward(idArray, table, out, n, dim) {
-      rowsCols('embeddingForward', n, dim, { out });
-      f32('embeddingForward', 'table', table);
-      ids('embeddingForward', idArray, n, table, dim);
+      const op = 'embeddingForward';
+      dims(op, n, dim);
+      f32(op, 'table', table);
+      mat(op, 'out', out, n, dim);
+      ids(op, idArray, n, table, dim);
       k.embeddingForward(idArray, table, out, n, dim);
     },
     embeddingBackward(idArray, dout, dtable, n, dim) {
-      rowsCols('embeddingBackward', n, dim, { dout });
-      f32('embeddingBackward', 'dtable', dtable);
-      ids('embeddingBackward', idArray, n, dtable, dim);
+      const op = 'embeddingBackward';
+      dims(op, n, dim);
+      mat(op, 'dout', dout, n, dim);
+      f32(op, 'dtable', dtable);
+      ids(op, idArray, n, dtable, dim);
       k.embeddingBackward(idArray, dout, dtable, n, dim);
     },
     adam(param, grad, m, v, n, lr, beta1, beta2, eps, step) {
       const op = 'adam';
-      vectors(op, n, { param, grad, m, v });
+      size(op, 'n', n);
+      vec(op, 'param', param, n);
+      vec(op, 'grad', grad, n);
+      vec(op, 'm', m, n);
+      vec(op, 'v', v, n);
       finite(op, 'lr', lr);
       if (!(beta1 >= 0 && beta1 < 1)) fail(op, `beta1 must be in [0, 1), got ${beta1}`);
       if (!(beta2 >= 0 && beta2 < 1)) fail(op, `beta2 must be in [0, 1), got ${beta2}`);
