@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "gemm.h"
@@ -106,6 +107,26 @@ inline void store_tile(const float* acc, float* c, long ldc, int rows, int cols,
 
 // --- micro-kernels: C tile (rows x cols, at most MR x NR) from panels A (kc x MR), B (kc x NR) ---
 
+#if defined(__GNUC__)
+// Portable, but still SIMD: GCC/Clang vector extensions map to SSE on x86 and NEON on ARM.
+struct Portable {
+  static constexpr int MR = 4, NR = 16;
+  typedef float v4 __attribute__((vector_size(16), aligned(4)));
+  static void micro(int kc, const float* a, const float* b, float* c, long ldc, int rows, int cols,
+                    float alpha, float beta, bool first) {
+    v4 acc[MR][NR / 4] = {};
+    for (int p = 0; p < kc; p++, a += MR, b += NR) {
+      v4 bv[NR / 4];
+      std::memcpy(bv, b, sizeof bv);
+      for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR / 4; j++) acc[i][j] += a[i] * bv[j];
+    }
+    float tile[MR * NR];
+    std::memcpy(tile, acc, sizeof tile);
+    store_tile<MR, NR>(tile, c, ldc, rows, cols, alpha, beta, first);
+  }
+};
+#else
 struct Portable {
   static constexpr int MR = 4, NR = 16;
   static void micro(int kc, const float* a, const float* b, float* c, long ldc, int rows, int cols,
@@ -117,6 +138,7 @@ struct Portable {
     store_tile<MR, NR>(acc, c, ldc, rows, cols, alpha, beta, first);
   }
 };
+#endif
 
 #if ES_X86
 struct Avx2 {
@@ -262,9 +284,14 @@ void gemm_run(const Gemm& g) {
 
 enum class Isa { Portable, Avx2, Avx512 };
 
+// The widest kernel the CPU runs, or a narrower one named by EXPIRE_SPAN_GEMM_ISA ("avx2" or
+// "portable"), so that every path can be tested on one machine.
 Isa detect_isa() {
+  const char* env = std::getenv("EXPIRE_SPAN_GEMM_ISA");
+  const std::string wanted = env ? env : "";
+  if (wanted == "portable") return Isa::Portable;
 #if ES_X86
-  if (std::getenv("EXPIRE_SPAN_NO_AVX512") == nullptr && __builtin_cpu_supports("avx512f")) return Isa::Avx512;
+  if (wanted != "avx2" && __builtin_cpu_supports("avx512f")) return Isa::Avx512;
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::Avx2;
 #endif
   return Isa::Portable;

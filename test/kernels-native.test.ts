@@ -1,6 +1,7 @@
 // The native kernels against the TypeScript reference, on random shapes including odd sizes and
 // one-element edges. Skipped, saying why, only when the TypeScript kernels are forced.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { GemmRoute, kernels, nativeKernels, referenceKernels, type Kernels } from '../src/kernels/index.js';
 import { assertClose, randomArray, randomInt, rng } from './helpers.js';
@@ -42,6 +43,33 @@ describe('native kernels match the reference', { skip }, () => {
         }
       }
     }
+  });
+
+  it('every built-in kernel (avx512, avx2, portable) that the CPU runs matches the reference', () => {
+    // The instruction set is fixed when the addon loads, so each one is tried in a fresh process.
+    const script = `
+      import { GemmRoute, nativeKernels as nk, referenceKernels as ref } from './dist/src/kernels/index.js';
+      let worst = 0;
+      for (const [m, n, k] of [[1, 1, 1], [13, 37, 5], [70, 129, 300]]) for (const tA of [false, true]) for (const tB of [false, true]) {
+        const a = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i)), b = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i));
+        const want = new Float32Array(m * n), got = new Float32Array(m * n);
+        const args = [tA, tB, m, n, k, 1, a, 0, tA ? m : k, 0, b, 0, tB ? k : n, 0, 0];
+        ref.gemm(...args, want, 0, n, 0, 1);
+        nk.gemmVia(GemmRoute.Builtin, ...args, got, 0, n, 0, 1);
+        for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / (1 + Math.abs(want[i])));
+      }
+      console.log(JSON.stringify({ isa: nk.info().builtinIsa, worst }));`;
+    const seen = new Set<string>();
+    for (const isa of ['avx512', 'avx2', 'portable']) {
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+        env: { ...process.env, EXPIRE_SPAN_GEMM_ISA: isa },
+        encoding: 'utf8',
+      });
+      const { isa: used, worst } = JSON.parse(out) as { isa: string; worst: number };
+      assert.ok(worst < 1e-4, `${used}: largest relative error ${worst}`);
+      seen.add(used);
+    }
+    assert.ok(seen.has('portable'), 'the portable kernel was not exercised');
   });
 
   it('gemm with beta = 0 ignores what C held (NaN stays out)', () => {

@@ -1,9 +1,9 @@
 // `expire-span info`: which kernels this installation runs on.
 import { kernels } from '../kernels/index.js';
 
-export function infoCommand(argv: string[], json: boolean): void {
+export function infoCommand(argv: string[]): void {
   const info = kernels.info();
-  if (argv.includes('--json') || json) {
+  if (argv.includes('--json')) {
     console.log(JSON.stringify(info, null, 2));
     return;
   }

@@ -1,9 +1,8 @@
 #!/usr/bin/env node
-// The `expire-span` command: one file per subcommand in this folder.
+// The `expire-span` command: one file per subcommand in this folder. Commands are imported
+// inside the try below, so that an error while the kernels load is reported like any other.
 import { createRequire } from 'node:module';
-import { benchCommand, benchHelp } from './bench.js';
 import { CliError } from './errors.js';
-import { infoCommand } from './info.js';
 
 const HELP = `Usage: expire-span <command> [options]
 
@@ -11,11 +10,9 @@ Commands:
   info             which kernels (native or TypeScript, BLAS, instruction set) this install uses
   bench kernels    matrix-product GFLOP/s and per-call overhead, against the system BLAS
 
-Run \`expire-span <command> --help\` for a command's options.
+Run \`expire-span <command> --help\` for a command's options.`;
 
-${benchHelp}`;
-
-function main(argv: string[]): void {
+async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case undefined:
@@ -29,20 +26,23 @@ function main(argv: string[]): void {
       console.log((createRequire(import.meta.url)('../../../package.json') as { version: string }).version);
       return;
     case 'info':
-      return infoCommand(rest, false);
+      return (await import('./info.js')).infoCommand(rest);
     case 'bench':
-      return benchCommand(rest);
+      return (await import('./bench.js')).benchCommand(rest);
     default:
       throw new CliError(`unknown command "${command}" (run \`expire-span --help\` for the list)`);
   }
 }
 
 try {
-  main(process.argv.slice(2));
+  await main(process.argv.slice(2));
 } catch (e) {
-  if (e instanceof CliError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    console.error(`expire-span: ${(e as Error).message}`);
+  const error = e as Error & { code?: string };
+  if (error instanceof CliError || error.code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`expire-span: ${error.message}`);
     process.exit(2);
   }
-  throw e;
+  if (process.env.EXPIRE_SPAN_DEBUG) throw e;
+  console.error(`expire-span: ${error.message}\n(set EXPIRE_SPAN_DEBUG=1 for the stack trace)`);
+  process.exit(1);
 }

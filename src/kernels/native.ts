@@ -12,11 +12,8 @@ interface Addon extends Omit<Kernels, 'gemm' | 'info'> {
 
 /** Which matrix product a native gemm call takes: the active backend, the built-in kernel, or
  * the linked CBLAS straight (the last two for benchmarks). */
-export const enum GemmRoute {
-  Active = 0,
-  Builtin = 1,
-  Cblas = 2,
-}
+export const GemmRoute = { Active: 0, Builtin: 1, Cblas: 2 } as const;
+export type GemmRoute = (typeof GemmRoute)[keyof typeof GemmRoute];
 
 export interface NativeKernels extends Kernels {
   /** gemm through a chosen route; the Kernels.gemm arguments, then the route. */
