@@ -7,6 +7,7 @@
 
 #include "gemm.h"
 #include "kernels.h"
+#include "memory_attention.h"
 #include "thread_pool.h"
 
 namespace {
@@ -29,7 +30,7 @@ T* typed(const CallbackInfo& info, size_t i, napi_typedarray_type want, const ch
 float* f32(const CallbackInfo& info, size_t i) {
   return typed<float>(info, i, napi_float32_array, "a Float32Array");
 }
-const int* i32(const CallbackInfo& info, size_t i) {
+int* i32(const CallbackInfo& info, size_t i) {
   return typed<int>(info, i, napi_int32_array, "an Int32Array");
 }
 long num(const CallbackInfo& info, size_t i) {
@@ -134,6 +135,58 @@ Value ReluBackward(const CallbackInfo& info) {
   es::relu_backward(f32(info, 0), f32(info, 1), f32(info, 2), num(info, 3));
   return info.Env().Undefined();
 }
+Value SigmoidForward(const CallbackInfo& info) {
+  es::sigmoid_forward(f32(info, 0), f32(info, 1), num(info, 2));
+  return info.Env().Undefined();
+}
+Value SigmoidBackward(const CallbackInfo& info) {
+  es::sigmoid_backward(f32(info, 0), f32(info, 1), f32(info, 2), num(info, 3));
+  return info.Env().Undefined();
+}
+
+// (mode, batch, block, heads, headDim, peLen, window, q, k, v, offsets, keyPe, spans, counters,
+//  ramp, cap, ...): the leading arguments of both attention kernels.
+es::AttentionArgs attention_args(const CallbackInfo& info) {
+  es::AttentionArgs a;
+  a.mode = static_cast<int>(num(info, 0));
+  a.batch = static_cast<int>(num(info, 1));
+  a.block = static_cast<int>(num(info, 2));
+  a.heads = static_cast<int>(num(info, 3));
+  a.head_dim = static_cast<int>(num(info, 4));
+  a.pe_len = static_cast<int>(num(info, 5));
+  a.window = num(info, 6);
+  a.q = f32(info, 7);
+  a.k = f32(info, 8);
+  a.v = f32(info, 9);
+  a.offsets = i32(info, 10);
+  a.key_pe = f32(info, 11);
+  a.spans = f32(info, 12);
+  a.counters = f32(info, 13);
+  a.ramp = real(info, 14);
+  a.cap = real(info, 15);
+  return a;
+}
+// (..., out, probs, aux)
+Value AttentionForward(const CallbackInfo& info) {
+  es::attention_forward(attention_args(info), f32(info, 16), f32(info, 17), f32(info, 18));
+  return info.Env().Undefined();
+}
+// (..., probs, dout, auxGrad, dq, dk, dv, dkeyPe, dspans)
+Value AttentionBackward(const CallbackInfo& info) {
+  es::attention_backward(attention_args(info), f32(info, 16), f32(info, 17), f32(info, 18),
+                         f32(info, 19), f32(info, 20), f32(info, 21), f32(info, 22), f32(info, 23));
+  return info.Env().Undefined();
+}
+// (mode, batch, block, width, ramp, window, hidden, counters, offsets, spans, outHidden,
+//  outCounters, outOffsets) -> rows kept
+Value MemoryPrune(const CallbackInfo& info) {
+  const long kept = es::memory_prune(
+      static_cast<int>(num(info, 0)), static_cast<int>(num(info, 1)), static_cast<int>(num(info, 2)),
+      num(info, 3), real(info, 4), num(info, 5), f32(info, 6), f32(info, 7), i32(info, 8),
+      f32(info, 9), f32(info, 10), f32(info, 11), i32(info, 12));
+  return Napi::Number::New(info.Env(), static_cast<double>(kept));
+}
+
 Value SumSquares(const CallbackInfo& info) {
   return Napi::Number::New(info.Env(), es::sum_squares(f32(info, 0), num(info, 1)));
 }
@@ -211,6 +264,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"sumRows", SumRows},
       {"reluForward", ReluForward},
       {"reluBackward", ReluBackward},
+      {"sigmoidForward", SigmoidForward},
+      {"sigmoidBackward", SigmoidBackward},
+      {"attentionForward", AttentionForward},
+      {"attentionBackward", AttentionBackward},
+      {"memoryPrune", MemoryPrune},
       {"sumSquares", SumSquares},
       {"sum", Sum},
       {"layerNormForward", LayerNormForward},

@@ -26,6 +26,12 @@ ES_MULTIVERSION void scale_span(const float* x, float alpha, float* out, long n)
 ES_MULTIVERSION void relu_span(const float* x, float* y, long n) {
   for (long i = 0; i < n; i++) y[i] = x[i] > 0.f ? x[i] : 0.f;
 }
+void sigmoid_span(const float* x, float* y, long n) {
+  for (long i = 0; i < n; i++) y[i] = 1.f / (1.f + std::exp(-x[i]));
+}
+ES_MULTIVERSION void sigmoid_backward_span(const float* y, const float* dy, float* dx, long n) {
+  for (long i = 0; i < n; i++) dx[i] += dy[i] * y[i] * (1.f - y[i]);
+}
 ES_MULTIVERSION void relu_backward_span(const float* y, const float* dy, float* dx, long n) {
   for (long i = 0; i < n; i++) dx[i] += y[i] > 0.f ? dy[i] : 0.f;
 }
@@ -54,6 +60,13 @@ void relu_forward(const float* x, float* y, long n) {
 }
 void relu_backward(const float* y, const float* dy, float* dx, long n) {
   parallel_range(n, GRAIN, [&](long i, long j) { relu_backward_span(y + i, dy + i, dx + i, j - i); });
+}
+
+void sigmoid_forward(const float* x, float* y, long n) {
+  parallel_range(n, GRAIN / 8, [&](long i, long j) { sigmoid_span(x + i, y + i, j - i); });
+}
+void sigmoid_backward(const float* y, const float* dy, float* dx, long n) {
+  parallel_range(n, GRAIN, [&](long i, long j) { sigmoid_backward_span(y + i, dy + i, dx + i, j - i); });
 }
 
 void add_bias(const float* x, const float* bias, float* out, long rows, long cols) {

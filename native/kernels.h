@@ -24,6 +24,8 @@ void add_bias(const float* x, const float* bias, float* out, long rows, long col
 void sum_rows(const float* dy, float* dbias, long rows, long cols);  // dbias += sum over rows of dy
 void relu_forward(const float* x, float* y, long n);                 // y = max(x, 0)
 void relu_backward(const float* y, const float* dy, float* dx, long n);  // dx += dy * (y > 0)
+void sigmoid_forward(const float* x, float* y, long n);              // y = 1 / (1 + exp(-x))
+void sigmoid_backward(const float* y, const float* dy, float* dx, long n);  // dx += dy * y (1 - y)
 double sum_squares(const float* x, long n);                          // sum of x^2, in double
 double sum(const float* x, long n);
 

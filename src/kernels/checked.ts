@@ -110,6 +110,46 @@ export function checked<K extends Kernels>(k: K): K {
     }
   };
 
+  /** Checks the ragged layout shared by the memory kernels; returns the number of memory rows. */
+  const ragged = (op: string, offsets: Int32Array, batch: number, block: number): number => {
+    i32(op, 'offsets', offsets);
+    if (offsets.length < batch + 1) holds(op, 'offsets', offsets, batch + 1, `batch + 1 = ${batch + 1}`);
+    if (offsets[0] !== 0) fail(op, `offsets[0] must be 0, got ${offsets[0]}`);
+    for (let b = 0; b < batch; b++) {
+      if (offsets[b + 1] - offsets[b] < block) {
+        fail(op, `stream ${b} has ${offsets[b + 1] - offsets[b]} memory rows (offsets[${b}] = ${offsets[b]}, offsets[${b + 1}] = ${offsets[b + 1]}); it needs at least its block of ${block}`);
+      }
+    }
+    return offsets[batch];
+  };
+  const attention = (op: string, mode: number, batch: number, block: number, heads: number, headDim: number, peLen: number, window: number,
+    q: Float32Array, k: Float32Array, v: Float32Array, offsets: Int32Array, keyPe: Float32Array, spans: Float32Array, counters: Float32Array, ramp: number, cap: number): number => {
+    if (mode !== 0 && mode !== 1) fail(op, `mode must be 0 (window) or 1 (expire), got ${mode}`);
+    size(op, 'batch', batch);
+    size(op, 'block', block);
+    size(op, 'heads', heads);
+    size(op, 'headDim', headDim);
+    size(op, 'peLen', peLen);
+    size(op, 'window', window);
+    if (headDim < 1 || heads < 1) fail(op, `heads and headDim must be at least 1, got ${heads} and ${headDim}`);
+    const rows = ragged(op, offsets, batch, block);
+    const width = heads * headDim;
+    mat(op, 'q', q, batch * block, width);
+    mat(op, 'k', k, rows, width);
+    mat(op, 'v', v, rows, width);
+    mat(op, 'keyPe', keyPe, headDim, peLen);
+    if (mode === 1) {
+      perRow(op, 'spans', spans, rows);
+      perRow(op, 'counters', counters, rows);
+      if (!(ramp > 0) || !Number.isFinite(ramp)) fail(op, `ramp must be a positive finite number, got ${ramp}`);
+      if (typeof cap !== 'number' || Number.isNaN(cap)) fail(op, `cap must be a number, got ${cap}`);
+    } else {
+      f32(op, 'spans', spans);
+      f32(op, 'counters', counters);
+    }
+    return rows;
+  };
+
   const wrapped: Kernels = {
     info: (): KernelInfo => k.info(),
     setThreads(threads) {
@@ -181,6 +221,66 @@ export function checked<K extends Kernels>(k: K): K {
       vec('reluBackward', 'dy', dy, n);
       vec('reluBackward', 'dx', dx, n);
       k.reluBackward(y, dy, dx, n);
+    },
+    sigmoidForward(x, y, n) {
+      size('sigmoidForward', 'n', n);
+      vec('sigmoidForward', 'x', x, n);
+      vec('sigmoidForward', 'y', y, n);
+      k.sigmoidForward(x, y, n);
+    },
+    sigmoidBackward(y, dy, dx, n) {
+      size('sigmoidBackward', 'n', n);
+      vec('sigmoidBackward', 'y', y, n);
+      vec('sigmoidBackward', 'dy', dy, n);
+      vec('sigmoidBackward', 'dx', dx, n);
+      k.sigmoidBackward(y, dy, dx, n);
+    },
+    attentionForward(mode, batch, block, heads, headDim, peLen, window, q, kk, v, offsets, keyPe, spans, counters, ramp, cap, out, probs, aux) {
+      const op = 'attentionForward';
+      const rows = attention(op, mode, batch, block, heads, headDim, peLen, window, q, kk, v, offsets, keyPe, spans, counters, ramp, cap);
+      mat(op, 'out', out, batch * block, heads * headDim);
+      mat(op, 'probs', probs, heads * block, rows);
+      if (mode === 1) perRow(op, 'aux', aux, batch);
+      else f32(op, 'aux', aux);
+      k.attentionForward(mode, batch, block, heads, headDim, peLen, window, q, kk, v, offsets, keyPe, spans, counters, ramp, cap, out, probs, aux);
+    },
+    attentionBackward(mode, batch, block, heads, headDim, peLen, window, q, kk, v, offsets, keyPe, spans, counters, ramp, cap, probs, dout, auxGrad, dq, dk, dv, dkeyPe, dspans) {
+      const op = 'attentionBackward';
+      const rows = attention(op, mode, batch, block, heads, headDim, peLen, window, q, kk, v, offsets, keyPe, spans, counters, ramp, cap);
+      const width = heads * headDim;
+      mat(op, 'probs', probs, heads * block, rows);
+      mat(op, 'dout', dout, batch * block, width);
+      mat(op, 'dq', dq, batch * block, width);
+      mat(op, 'dk', dk, rows, width);
+      mat(op, 'dv', dv, rows, width);
+      mat(op, 'dkeyPe', dkeyPe, headDim, peLen);
+      if (mode === 1) {
+        perRow(op, 'auxGrad', auxGrad, batch);
+        perRow(op, 'dspans', dspans, rows);
+      } else {
+        f32(op, 'auxGrad', auxGrad);
+        f32(op, 'dspans', dspans);
+      }
+      k.attentionBackward(mode, batch, block, heads, headDim, peLen, window, q, kk, v, offsets, keyPe, spans, counters, ramp, cap, probs, dout, auxGrad, dq, dk, dv, dkeyPe, dspans);
+    },
+    memoryPrune(mode, batch, block, width, ramp, window, hidden, counters, offsets, spans, outHidden, outCounters, outOffsets) {
+      const op = 'memoryPrune';
+      if (mode !== 0 && mode !== 1) fail(op, `mode must be 0 (window) or 1 (expire), got ${mode}`);
+      size(op, 'batch', batch);
+      size(op, 'block', block);
+      size(op, 'width', width);
+      size(op, 'window', window);
+      finite(op, 'ramp', ramp);
+      const rows = ragged(op, offsets, batch, block);
+      mat(op, 'hidden', hidden, rows, width);
+      perRow(op, 'counters', counters, rows);
+      if (mode === 1) perRow(op, 'spans', spans, rows);
+      else f32(op, 'spans', spans);
+      mat(op, 'outHidden', outHidden, rows, width);
+      perRow(op, 'outCounters', outCounters, rows);
+      i32(op, 'outOffsets', outOffsets);
+      if (outOffsets.length < batch + 1) holds(op, 'outOffsets', outOffsets, batch + 1, `batch + 1 = ${batch + 1}`);
+      return k.memoryPrune(mode, batch, block, width, ramp, window, hidden, counters, offsets, spans, outHidden, outCounters, outOffsets);
     },
     sumSquares(x, n) {
       size('sumSquares', 'n', n);

@@ -57,6 +57,10 @@ export interface Kernels<F extends FloatArray = Float32Array> {
   reluForward(x: F, y: F, n: number): void;
   /** dx += dy where y > 0 */
   reluBackward(y: F, dy: F, dx: F, n: number): void;
+  /** y = 1 / (1 + exp(-x)) */
+  sigmoidForward(x: F, y: F, n: number): void;
+  /** dx += dy * y * (1 - y) */
+  sigmoidBackward(y: F, dy: F, dx: F, n: number): void;
   /** Sum of squares, accumulated in double precision. */
   sumSquares(x: F, n: number): number;
   sum(x: F, n: number): number;
@@ -84,6 +88,35 @@ export interface Kernels<F extends FloatArray = Float32Array> {
   embeddingForward(ids: Int32Array, table: F, out: F, n: number, dim: number): void;
   /** dtable[ids[i]] += dout[i] */
   embeddingBackward(ids: Int32Array, dout: F, dtable: F, n: number, dim: number): void;
+
+  /**
+   * Masked relative-position attention over ragged per-stream memories (definition in
+   * attention.ts). q: (batch*block) x (heads*headDim); k, v: rows x (heads*headDim) with stream b
+   * on rows offsets[b] .. offsets[b+1]-1; keyPe: headDim x peLen; spans, counters: rows (expire
+   * mode; may be empty in window mode). Writes out (like q), probs (heads*block*rows) and, in
+   * expire mode, aux (batch).
+   */
+  attentionForward(
+    mode: number, batch: number, block: number, heads: number, headDim: number, peLen: number, window: number,
+    q: F, k: F, v: F, offsets: Int32Array, keyPe: F, spans: F, counters: F, ramp: number, cap: number,
+    out: F, probs: F, aux: F,
+  ): void;
+  /** Adds the gradients of attentionForward's out (dout) and aux (auxGrad: batch) into dq, dk,
+   * dv, dkeyPe and, in expire mode, dspans. */
+  attentionBackward(
+    mode: number, batch: number, block: number, heads: number, headDim: number, peLen: number, window: number,
+    q: F, k: F, v: F, offsets: Int32Array, keyPe: F, spans: F, counters: F, ramp: number, cap: number,
+    probs: F, dout: F, auxGrad: F, dq: F, dk: F, dv: F, dkeyPe: F, dspans: F,
+  ): void;
+  /**
+   * Keeps the memories still alive at the next block and ages them by `block` (definition in
+   * reference-memory.ts). hidden: rows x width; counters, spans: rows; offsets: batch + 1.
+   * Writes the kept rows to outHidden/outCounters/outOffsets and returns how many were kept.
+   */
+  memoryPrune(
+    mode: number, batch: number, block: number, width: number, ramp: number, window: number,
+    hidden: F, counters: F, offsets: Int32Array, spans: F, outHidden: F, outCounters: F, outOffsets: Int32Array,
+  ): number;
 
   /** One bias-corrected Adam step as torch.optim.Adam (step counts from 1). */
   adam(param: F, grad: F, m: F, v: F, n: number, lr: number, beta1: number, beta2: number, eps: number, step: number): void;

@@ -2,6 +2,7 @@
 // They run on Float32Array (rounding on store, as the native code does) or on Float64Array (for
 // gradient checks against finite differences).
 import type { FloatArray, KernelInfo, Kernels } from './kernels.js';
+import { attentionBackward, attentionForward, memoryPrune } from './reference-memory.js';
 
 function rows(count: number, fn: (r: number) => void): void {
   for (let r = 0; r < count; r++) fn(r);
@@ -73,6 +74,12 @@ export const referenceKernels: Kernels<FloatArray> = {
   },
   reluBackward(y, dy, dx, n) {
     for (let i = 0; i < n; i++) if (y[i] > 0) dx[i] += dy[i];
+  },
+  sigmoidForward(x, y, n) {
+    for (let i = 0; i < n; i++) y[i] = 1 / (1 + Math.exp(-x[i]));
+  },
+  sigmoidBackward(y, dy, dx, n) {
+    for (let i = 0; i < n; i++) dx[i] += dy[i] * y[i] * (1 - y[i]);
   },
   sumSquares(x, n) {
     let s = 0;
@@ -173,6 +180,10 @@ export const referenceKernels: Kernels<FloatArray> = {
   embeddingBackward(ids, dout, dtable, n, dim) {
     for (let i = 0; i < n; i++) for (let c = 0; c < dim; c++) dtable[ids[i] * dim + c] += dout[i * dim + c];
   },
+
+  attentionForward,
+  attentionBackward,
+  memoryPrune,
 
   adam(param, grad, m, v, n, lr, beta1, beta2, eps, step) {
     const stepSize = lr / (1 - beta1 ** step);

@@ -1,0 +1,165 @@
+// The memory kernels (masked relative-position attention over ragged memories, pruning):
+// backward against finite differences (float64 reference), native against the reference.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AttentionMode } from '../src/kernels/attention.js';
+import { nativeKernels, referenceKernels, type FloatArray, type Kernels } from '../src/kernels/index.js';
+import { assertClose, randomInt, rng } from './helpers.js';
+
+const random = rng(2024);
+const ref = referenceKernels;
+
+interface Case {
+  mode: number;
+  batch: number;
+  block: number;
+  heads: number;
+  headDim: number;
+  peLen: number;
+  window: number;
+  offsets: Int32Array;
+  rows: number;
+  ramp: number;
+  cap: number;
+}
+
+function randomCase(mode: number): Case {
+  const batch = randomInt(random, 1, 3), block = randomInt(random, 1, 5);
+  const heads = randomInt(random, 1, 3), headDim = randomInt(random, 1, 4);
+  const lengths = Array.from({ length: batch }, () => block + randomInt(random, mode === AttentionMode.Expire ? block : 0, 12));
+  const offsets = Int32Array.from([0, ...lengths.map((_, b) => lengths.slice(0, b + 1).reduce((s, x) => s + x, 0))]);
+  const window = mode === AttentionMode.Expire ? 1 << 30 : randomInt(random, 1, 8);
+  const peLen = mode === AttentionMode.Expire ? block : window;
+  return { mode, batch, block, heads, headDim, peLen, window, offsets, rows: offsets[batch], ramp: randomInt(random, 1, 4) + 0.5, cap: random() < 0.5 ? Infinity : 9 };
+}
+
+function buffers<F extends FloatArray>(c: Case, make: (n: number, lo?: number, hi?: number) => F) {
+  const width = c.heads * c.headDim;
+  const counters = make(c.rows);
+  for (let b = 0; b < c.batch; b++) {
+    // Older memories count higher; pruning leaves gaps; the block counts 0, -1, ..., -(M-1).
+    const lb = c.offsets[b + 1] - c.offsets[b];
+    let counter = 0;
+    for (let i = lb - 1; i >= 0; i--) {
+      counters[c.offsets[b] + i] = i >= lb - c.block ? -(i - (lb - c.block)) : (counter += randomInt(random, 1, 2));
+    }
+  }
+  return {
+    q: make(c.batch * c.block * width), k: make(c.rows * width), v: make(c.rows * width),
+    keyPe: make(c.headDim * c.peLen), spans: make(c.rows, 0, 14), counters,
+  };
+}
+
+const f64 = (n: number, lo = -1, hi = 1) => Float64Array.from({ length: n }, () => lo + (hi - lo) * random());
+const f32 = (n: number, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * random());
+
+function forward<F extends FloatArray>(k: Kernels<F>, c: Case, x: ReturnType<typeof buffers<F>>, make: (n: number) => F) {
+  const out = make(c.batch * c.block * c.heads * c.headDim), probs = make(c.heads * c.block * c.rows), aux = make(c.batch);
+  k.attentionForward(c.mode, c.batch, c.block, c.heads, c.headDim, c.peLen, c.window, x.q, x.k, x.v, c.offsets, x.keyPe, x.spans, x.counters, c.ramp, c.cap, out, probs, aux);
+  return { out, probs, aux };
+}
+
+describe('memory attention: backward matches finite differences (float64 reference)', () => {
+  for (const mode of [AttentionMode.Window, AttentionMode.Expire]) {
+    for (let trial = 0; trial < 4; trial++) {
+      it(`${mode === AttentionMode.Expire ? 'expire' : 'window'} mode, case ${trial}`, () => {
+        const c = randomCase(mode);
+        const x = buffers(c, f64);
+        const zeros = (n: number) => new Float64Array(n);
+        const r = f64(c.batch * c.block * c.heads * c.headDim), rAux = f64(c.batch);
+        const loss = () => {
+          const { out, aux } = forward(ref, c, x, zeros);
+          let s = 0;
+          for (let i = 0; i < out.length; i++) s += r[i] * out[i];
+          if (mode === AttentionMode.Expire) for (let b = 0; b < c.batch; b++) s += rAux[b] * aux[b];
+          return s;
+        };
+        const { probs } = forward(ref, c, x, zeros);
+        const g = { q: zeros(x.q.length), k: zeros(x.k.length), v: zeros(x.v.length), keyPe: zeros(x.keyPe.length), spans: zeros(x.spans.length) };
+        ref.attentionBackward(c.mode, c.batch, c.block, c.heads, c.headDim, c.peLen, c.window, x.q, x.k, x.v, c.offsets, x.keyPe, x.spans, x.counters, c.ramp, c.cap, probs, r, rAux, g.q, g.k, g.v, g.keyPe, g.spans);
+        const names: ('q' | 'k' | 'v' | 'keyPe' | 'spans')[] = ['q', 'k', 'v', 'keyPe', ...(mode === AttentionMode.Expire ? (['spans'] as const) : [])];
+        for (const name of names) {
+          const buf = x[name];
+          const numeric = new Float64Array(buf.length);
+          for (let i = 0; i < buf.length; i++) {
+            const keep = buf[i];
+            buf[i] = keep + 1e-6;
+            const up = loss();
+            buf[i] = keep - 1e-6;
+            const down = loss();
+            buf[i] = keep;
+            numeric[i] = (up - down) / 2e-6;
+          }
+          assertClose(g[name], numeric, `d${name} (${JSON.stringify({ ...c, offsets: [...c.offsets] })})`, 1e-5, 1e-6);
+        }
+      });
+    }
+  }
+
+  it('a query never sees itself or later keys, and sees only its window', () => {
+    const c: Case = { mode: AttentionMode.Window, batch: 1, block: 3, heads: 1, headDim: 2, peLen: 2, window: 2, offsets: Int32Array.of(0, 5), rows: 5, ramp: 1, cap: Infinity };
+    const x = buffers(c, f64);
+    const { probs } = forward(ref, c, x, (n) => new Float64Array(n));
+    // Query m sits at key 2 + m and sees keys 2 + m - 2 and 2 + m - 1.
+    for (let m = 0; m < 3; m++) {
+      for (let i = 0; i < 5; i++) assert.equal(probs[m * 5 + i] > 0, i >= m && i < m + 2, `query ${m}, key ${i}`);
+    }
+  });
+});
+
+describe('memory pruning', () => {
+  it('expire mode keeps the current block and memories whose mask is positive at the next block', () => {
+    const hidden = Float64Array.from({ length: 12 }, (_, i) => i);
+    // One stream: 4 memories then a block of 2; R = 2, M = 2: keep iff e - c + R - M > 0, i.e. e > c.
+    const counters = Float64Array.of(4, 3, 2, 1, 0, -1), spans = Float64Array.of(4.5, 3, 1, 1.5, 0, 0);
+    const outH = new Float64Array(12), outC = new Float64Array(6), outO = new Int32Array(2);
+    const kept = ref.memoryPrune(AttentionMode.Expire, 1, 2, 2, 2, 0, hidden, counters, Int32Array.of(0, 6), spans, outH, outC, outO);
+    assert.equal(kept, 4);
+    assert.deepEqual([...outC.subarray(0, 4)], [6, 3, 2, 1]);
+    assert.deepEqual([...outH.subarray(0, 8)], [0, 1, 6, 7, 8, 9, 10, 11]);
+    assert.deepEqual([...outO], [0, 4]);
+  });
+
+  it('window mode keeps each stream\'s last `window` rows', () => {
+    const hidden = Float64Array.from({ length: 7 }, (_, i) => i);
+    const counters = new Float64Array(7), outH = new Float64Array(7), outC = new Float64Array(7), outO = new Int32Array(3);
+    const kept = ref.memoryPrune(AttentionMode.Window, 2, 1, 1, 1, 2, hidden, counters, Int32Array.of(0, 4, 7), new Float64Array(0), outH, outC, outO);
+    assert.equal(kept, 4);
+    assert.deepEqual([...outH.subarray(0, 4)], [2, 3, 5, 6]);
+    assert.deepEqual([...outO], [0, 2, 4]);
+  });
+});
+
+const forcedTypescript = !nativeKernels;
+describe('memory kernels: native matches the reference', { skip: forcedTypescript ? 'the native kernels are not loaded in this run' : false }, () => {
+  for (const mode of [AttentionMode.Window, AttentionMode.Expire]) {
+    it(`${mode === AttentionMode.Expire ? 'expire' : 'window'} mode, forward, backward and pruning on random ragged memories`, () => {
+      for (let trial = 0; trial < 10; trial++) {
+        const c = randomCase(mode);
+        const x = buffers(c, f32);
+        const zeros = (n: number) => new Float32Array(n);
+        const want = forward(ref as unknown as Kernels, c, x, zeros), got = forward(nativeKernels!, c, x, zeros);
+        assertClose(got.out, want.out, 'out', 1e-4, 1e-5);
+        assertClose(got.probs, want.probs, 'probs', 1e-4, 1e-6);
+        if (mode === AttentionMode.Expire) assertClose(got.aux, want.aux, 'aux', 1e-4, 1e-5);
+        const dout = f32(got.out.length), auxGrad = f32(c.batch);
+        const grads = () => ({ q: f32(x.q.length), k: f32(x.k.length), v: f32(x.v.length), keyPe: f32(x.keyPe.length), spans: f32(x.spans.length) });
+        const gr = grads(), gn = { q: gr.q.slice(), k: gr.k.slice(), v: gr.v.slice(), keyPe: gr.keyPe.slice(), spans: gr.spans.slice() };
+        for (const [k, g] of [[ref as unknown as Kernels, gr], [nativeKernels!, gn]] as const) {
+          k.attentionBackward(c.mode, c.batch, c.block, c.heads, c.headDim, c.peLen, c.window, x.q, x.k, x.v, c.offsets, x.keyPe, x.spans, x.counters, c.ramp, c.cap, want.probs, dout, auxGrad, g.q, g.k, g.v, g.keyPe, g.spans);
+        }
+        for (const name of ['q', 'k', 'v', 'keyPe', 'spans'] as const) assertClose(gn[name], gr[name], `d${name}`, 1e-4, 1e-5);
+
+        const width = 3, hidden = f32(c.rows * width);
+        const outs = () => ({ h: new Float32Array(c.rows * width), c: new Float32Array(c.rows), o: new Int32Array(c.batch + 1) });
+        const a = outs(), b = outs();
+        const keptRef = ref.memoryPrune(mode, c.batch, c.block, width, c.ramp, c.window, hidden, x.counters, c.offsets, x.spans, a.h, a.c, a.o);
+        const keptNat = nativeKernels!.memoryPrune(mode, c.batch, c.block, width, c.ramp, c.window, hidden, x.counters, c.offsets, x.spans, b.h, b.c, b.o);
+        assert.equal(keptNat, keptRef);
+        assert.deepEqual(b.o, a.o);
+        assert.deepEqual(b.h, a.h);
+        assert.deepEqual(b.c, a.c);
+      }
+    });
+  }
+});
