@@ -8,6 +8,7 @@ const HELP = `Usage: expire-span <command> [options]
 
 Commands:
   info             which kernels (native or TypeScript, BLAS, instruction set) this install uses
+  parity FILE...   replay golden files from the authors' PyTorch code and compare every tensor
   bench kernels    matrix-product GFLOP/s and per-call overhead, against the system BLAS
 
 Run \`expire-span <command> --help\` for a command's options.`;
@@ -27,6 +28,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'info':
       return (await import('./info.js')).infoCommand(rest);
+    case 'parity':
+      return (await import('./parity.js')).parityCommand(rest);
     case 'bench':
       return (await import('./bench.js')).benchCommand(rest);
     default:

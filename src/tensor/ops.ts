@@ -85,6 +85,14 @@ export function relu(t: Tape, x: Tensor): Tensor {
   return out;
 }
 
+/** 1 / (1 + exp(-x)). */
+export function sigmoid(t: Tape, x: Tensor): Tensor {
+  const out = t.tensor(x.shape, t.tracks(x));
+  kernels.sigmoidForward(x.data, out.data, x.size);
+  if (out.requiresGrad) t.record(() => kernels.sigmoidBackward(out.data, t.gradOf(out), t.gradOf(x), x.size));
+  return out;
+}
+
 /** Sum of all elements, as a one-element tensor. */
 export function sum(t: Tape, x: Tensor): Tensor {
   const out = t.tensor([1], t.tracks(x));

@@ -1,0 +1,83 @@
+// What a model carries from one block to the next: per layer, the inputs h of the memories it
+// still holds (rows x H, every stream's rows in time order), each memory's counter (its distance
+// from the next block's first query) and the per-stream row offsets. Streams are ragged: each
+// keeps exactly its own live memories. A value that can be copied, saved, restored, inspected
+// and reset stream by stream.
+import type { ModelConfig } from './config.js';
+
+export interface LayerMemory {
+  /** rows x width */
+  hidden: Float32Array;
+  /** rows */
+  counters: Float32Array;
+  /** batch + 1: stream b owns rows offsets[b] .. offsets[b+1]-1 */
+  offsets: Int32Array;
+}
+
+export class MemoryState {
+  constructor(
+    readonly batch: number,
+    readonly width: number,
+    readonly layers: LayerMemory[],
+  ) {}
+
+  /**
+   * The reference's starting memory: Expire-Span holds min(L, M) zero vectors with counters
+   * M, M-1, ..., 1 (their distances from the first query); Transformer-XL holds L zero vectors.
+   */
+  static initial(c: ModelConfig, batch: number): MemoryState {
+    const layers = Array.from({ length: c.nlayers }, () => initialLayer(c, batch));
+    return new MemoryState(batch, c.hidSz, layers);
+  }
+
+  /** Memories held by each stream of layer l. */
+  lengths(layer: number): number[] {
+    const o = this.layers[layer].offsets;
+    return Array.from({ length: this.batch }, (_, b) => o[b + 1] - o[b]);
+  }
+
+  /** Memories held, summed over streams and layers. */
+  get size(): number {
+    return this.layers.reduce((s, l) => s + l.offsets[this.batch], 0);
+  }
+
+  clone(): MemoryState {
+    return new MemoryState(
+      this.batch,
+      this.width,
+      this.layers.map((l) => ({ hidden: l.hidden.slice(), counters: l.counters.slice(), offsets: l.offsets.slice() })),
+    );
+  }
+
+  /** Gives stream b the starting memory again (at the end of its data, or between episodes). */
+  resetStream(c: ModelConfig, b: number): void {
+    if (!Number.isInteger(b) || b < 0 || b >= this.batch) throw new RangeError(`resetStream: no stream ${b} (batch ${this.batch})`);
+    const fresh = initialLayer(c, 1);
+    this.layers.forEach((l, layer) => {
+      const w = this.width, o = l.offsets;
+      const freshRows = fresh.offsets[1];
+      const rows = o[this.batch] - (o[b + 1] - o[b]) + freshRows;
+      const hidden = new Float32Array(rows * w), counters = new Float32Array(rows), offsets = new Int32Array(this.batch + 1);
+      let at = 0;
+      for (let s = 0; s < this.batch; s++) {
+        const [src, srcCounters, from, to] = s === b ? [fresh.hidden, fresh.counters, 0, freshRows] : [l.hidden, l.counters, o[s], o[s + 1]];
+        hidden.set(src.subarray(from * w, to * w), at * w);
+        counters.set(srcCounters.subarray(from, to), at);
+        at += to - from;
+        offsets[s + 1] = at;
+      }
+      this.layers[layer] = { hidden, counters, offsets };
+    });
+  }
+}
+
+function initialLayer(c: ModelConfig, batch: number): LayerMemory {
+  const rows = c.expireSpan ? Math.min(c.attnLim, c.memSz) : c.attnLim;
+  const counters = new Float32Array(batch * rows);
+  for (let b = 0; b < batch; b++) for (let i = 0; i < rows; i++) counters[b * rows + i] = rows - i;
+  return {
+    hidden: new Float32Array(batch * rows * c.hidSz),
+    counters,
+    offsets: Int32Array.from({ length: batch + 1 }, (_, b) => b * rows),
+  };
+}

@@ -1,0 +1,21 @@
+import type { ModelConfig } from '../model/config.js';
+import { relu } from '../tensor/ops.js';
+import type { Tape } from '../tensor/tape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { Linear } from './linear.js';
+import type { ParameterStore } from './parameters.js';
+
+/** Linear - ReLU - (dropout) - Linear. Pre-norm scales fc2 by 1/sqrt(2 nlayers) at init. */
+export class FeedForward {
+  readonly fc1: Linear;
+  readonly fc2: Linear;
+
+  constructor(params: ParameterStore, name: string, c: ModelConfig) {
+    this.fc1 = new Linear(params, `${name}.fc1`, c.hidSz, c.innerHidSz);
+    this.fc2 = new Linear(params, `${name}.fc2`, c.innerHidSz, c.hidSz, { scale: c.preNorm ? 1 / Math.sqrt(2 * c.nlayers) : 1 });
+  }
+
+  forward(t: Tape, h: Tensor): Tensor {
+    return this.fc2.forward(t, relu(t, this.fc1.forward(t, h)));
+  }
+}
