@@ -144,8 +144,8 @@ Value SigmoidBackward(const CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// (mode, batch, block, heads, headDim, peLen, window, q, k, v, offsets, keyPe, spans, counters,
-//  ramp, cap, ...): the leading arguments of both attention kernels.
+// (mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, k, v, offsets, keyPe,
+//  spans, counters, ramp, limit, ...): the leading arguments of both attention kernels.
 es::AttentionArgs attention_args(const CallbackInfo& info) {
   es::AttentionArgs a;
   a.mode = static_cast<int>(num(info, 0));
@@ -155,26 +155,34 @@ es::AttentionArgs attention_args(const CallbackInfo& info) {
   a.head_dim = static_cast<int>(num(info, 4));
   a.pe_len = static_cast<int>(num(info, 5));
   a.window = num(info, 6);
-  a.q = f32(info, 7);
-  a.k = f32(info, 8);
-  a.v = f32(info, 9);
-  a.offsets = i32(info, 10);
-  a.key_pe = f32(info, 11);
-  a.spans = f32(info, 12);
-  a.counters = f32(info, 13);
-  a.ramp = real(info, 14);
-  a.cap = real(info, 15);
+  a.rate = static_cast<int>(num(info, 7));
+  a.compressed = static_cast<int>(num(info, 8));
+  a.q = f32(info, 9);
+  a.k = f32(info, 10);
+  a.v = f32(info, 11);
+  a.offsets = i32(info, 12);
+  a.key_pe = f32(info, 13);
+  a.spans = f32(info, 14);
+  a.spans_len = static_cast<long>(info[14].As<Napi::TypedArray>().ElementLength());
+  a.counters = f32(info, 15);
+  a.ramp = real(info, 16);
+  a.limit = real(info, 17);
   return a;
 }
 // (..., out, probs, aux)
 Value AttentionForward(const CallbackInfo& info) {
-  es::attention_forward(attention_args(info), f32(info, 16), f32(info, 17), f32(info, 18));
+  es::attention_forward(attention_args(info), f32(info, 18), f32(info, 19), f32(info, 20));
   return info.Env().Undefined();
 }
 // (..., probs, dout, auxGrad, dq, dk, dv, dkeyPe, dspans)
 Value AttentionBackward(const CallbackInfo& info) {
-  es::attention_backward(attention_args(info), f32(info, 16), f32(info, 17), f32(info, 18),
-                         f32(info, 19), f32(info, 20), f32(info, 21), f32(info, 22), f32(info, 23));
+  es::attention_backward(attention_args(info), f32(info, 18), f32(info, 19), f32(info, 20),
+                         f32(info, 21), f32(info, 22), f32(info, 23), f32(info, 24), f32(info, 25));
+  return info.Env().Undefined();
+}
+// (x, rows, width, rate, out)
+Value MeanPoolRows(const CallbackInfo& info) {
+  es::mean_pool_rows(f32(info, 0), num(info, 1), num(info, 2), static_cast<int>(num(info, 3)), f32(info, 4));
   return info.Env().Undefined();
 }
 // (mode, batch, block, width, ramp, window, hidden, counters, offsets, spans, outHidden,
@@ -269,6 +277,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"attentionForward", AttentionForward},
       {"attentionBackward", AttentionBackward},
       {"memoryPrune", MemoryPrune},
+      {"meanPoolRows", MeanPoolRows},
       {"sumSquares", SumSquares},
       {"sum", Sum},
       {"layerNormForward", LayerNormForward},

@@ -13,14 +13,6 @@ namespace {
 
 constexpr float kEps = 1e-8f;
 
-// r = min(e, cap) - counter - m: how far past its span memory i is for query m (negative: expired)
-inline float remaining(const AttentionArgs& a, long i, int m) {
-  return std::min(a.spans[i], a.cap) - a.counters[i] - static_cast<float>(m);
-}
-
-// Soft mask argument x = r / R + 1; the mask is clamp(x, 0, 1).
-inline float ramp_arg(const AttentionArgs& a, long i, int m) { return remaining(a, i, m) / a.ramp + 1.f; }
-
 ES_MULTIVERSION float dot(const float* x, const float* y, int n) {
   float s = 0.f;
 #pragma omp simd reduction(+ : s)
@@ -33,72 +25,117 @@ ES_MULTIVERSION void axpy_n(float alpha, const float* x, float* y, int n) {
   for (int i = 0; i < n; i++) y[i] += alpha * x[i];
 }
 
-// Streams run in parallel: each owns its rows of out, dq, dk, dv, dspans; dkey_pe is summed per
-// thread and added at the end.
-template <typename Fn>
-void for_streams(int batch, Fn fn) {
-  parallel_for(batch, [&](int b) { fn(b); });
+inline bool masked(const AttentionArgs& a) { return a.mode == kExpire || a.mode == kAdaptive; }
+inline float clamp01(float x) { return std::min(1.f, std::max(0.f, x)); }
+
+// The keys one query sees (see attention.ts): global row, key_pe index (-1: none) and the
+// unclamped mask argument x (2 where there is no mask). Expire mode leaves out x <= 0.
+struct Visible {
+  std::vector<long> row;
+  std::vector<int> pe;
+  std::vector<float> x;
+
+  void collect(const AttentionArgs& a, int b, int h, int m) {
+    row.clear();
+    pe.clear();
+    x.clear();
+    const long base = a.offsets[b], lb = a.offsets[b + 1] - base, qpos = lb - a.block + m;
+    long first = 0;
+    if (a.mode == kCompressive) {
+      first = a.compressed;
+      const int slots = a.compressed - a.block / a.rate + 1, start = m / a.rate;
+      for (int j = 0; j < slots; j++) add(base + start + j, j, 2.f);
+    }
+    const float z = a.mode == kAdaptive ? a.spans[a.spans_len == 1 ? 0 : h] : 0.f;
+    for (long i = std::max(first, qpos - a.window); i < qpos; i++) {
+      const long d = qpos - i;
+      float xi = 2.f;
+      if (a.mode == kExpire) {
+        xi = (std::min(a.spans[base + i], a.limit) - a.counters[base + i] - static_cast<float>(m)) / a.ramp + 1.f;
+        if (xi <= 0.f) continue;  // expired for this query: not in the softmax
+      } else if (a.mode == kAdaptive) {
+        xi = (1.f - static_cast<float>(d) + z * a.limit) / a.ramp + 1.f;
+      }
+      add(base + i, d <= a.pe_len ? static_cast<int>(a.pe_len - d) : -1, xi);
+    }
+  }
+
+ private:
+  void add(long r, int p, float xi) {
+    row.push_back(r);
+    pe.push_back(p);
+    x.push_back(xi);
+  }
+};
+
+// Per-thread scratch, reused across calls.
+struct Scratch {
+  Visible keys;
+  std::vector<float> p, dw, dp, qpe, dqpe;
+};
+
+// q . keyPe[:, j] for every j (keyPe: D x P).
+void position_scores(const AttentionArgs& a, const float* q, float* qpe) {
+  std::fill(qpe, qpe + a.pe_len, 0.f);
+  for (int d = 0; d < a.head_dim; d++) axpy_n(q[d], a.key_pe + static_cast<long>(d) * a.pe_len, qpe, a.pe_len);
 }
 
-// q . keyPe[:, j] for every j: the position term of each distance (keyPe: D x P).
-void position_scores(const AttentionArgs& a, const float* q, float* qpe) {
-  const int P = a.pe_len, D = a.head_dim;
-  for (int j = 0; j < P; j++) qpe[j] = 0.f;
-  for (int d = 0; d < D; d++) axpy_n(q[d], a.key_pe + static_cast<long>(d) * P, qpe, P);
+// The expire-mode span loss of one stream (see attention.ts).
+float expire_aux(const AttentionArgs& a, int b) {
+  const long base = a.offsets[b], lb = a.offsets[b + 1] - base;
+  double sum = 0;
+  for (int m = 0; m < a.block; m++)
+    for (long i = 0; i < lb; i++) {
+      const float r = std::min(a.spans[base + i], a.limit) - a.counters[base + i] - static_cast<float>(m);
+      const float x = r / a.ramp + 1.f;
+      if (x > 0.f && x < 1.f) sum += r;
+    }
+  return static_cast<float>(sum / a.ramp / a.block);
 }
 
 }  // namespace
 
 void attention_forward(const AttentionArgs& a, float* out, float* probs, float* aux) {
-  const int M = a.block, K = a.heads, D = a.head_dim, P = a.pe_len;
+  const int M = a.block, K = a.heads, D = a.head_dim;
   const long width = static_cast<long>(K) * D;
   const float scale = 1.f / std::sqrt(static_cast<float>(D));
-  const bool expire = a.mode == kExpire;
-  for_streams(a.batch, [&](int b) {
+  parallel_for(a.batch, [&](int b) {
+    thread_local Scratch s;
     const long base = a.offsets[b], lb = a.offsets[b + 1] - base;
-    if (expire) {
-      // Auxiliary loss: every (query, memory) pair on the ramp, causal or not.
-      double sum = 0;
-      for (int m = 0; m < M; m++)
-        for (long i = 0; i < lb; i++) {
-          const float r = remaining(a, base + i, m), x = r / a.ramp + 1.f;
-          if (x > 0.f && x < 1.f) sum += r;
-        }
-      aux[b] = static_cast<float>(sum / a.ramp / M);
-    }
-    std::vector<float> qpe(P), mask(lb);
-    for (int m = 0; m < M; m++) {
-      const long qpos = lb - M + m, lo = std::max(0L, qpos - a.window), hi = qpos;
-      for (long i = lo; i < hi; i++)
-        mask[i] = expire ? std::min(1.f, std::max(0.f, ramp_arg(a, base + i, m))) : 1.f;
-      for (int h = 0; h < K; h++) {
-        const float* q = a.q + (static_cast<long>(b) * M + m) * width + h * D;
-        float* p = probs + static_cast<long>(K) * M * base + (static_cast<long>(h) * M + m) * lb;
-        std::fill(p, p + lb, 0.f);
-        position_scores(a, q, qpe.data());
+    if (a.mode == kExpire) aux[b] = expire_aux(a, b);
+    s.qpe.resize(a.pe_len);
+    for (int h = 0; h < K; h++) {
+      for (int m = 0; m < M; m++) {
+        const long qrow = (static_cast<long>(b) * M + m) * width + h * D;
+        const float* q = a.q + qrow;
+        // Slot of global row r: p[r]; p points before the stream's first row.
+        float* p = probs + static_cast<long>(K) * M * base + (static_cast<long>(h) * M + m) * lb - base;
+        std::fill(p + base, p + base + lb, 0.f);
+        s.keys.collect(a, b, h, m);
+        const size_t n = s.keys.row.size();
+        position_scores(a, q, s.qpe.data());
         float max = -INFINITY;
-        for (long i = lo; i < hi; i++) {
-          if (mask[i] <= 0.f) continue;
-          float s = dot(q, a.k + (base + i) * width + h * D, D);
-          const long dist = qpos - i;
-          if (dist <= P) s += qpe[P - dist];
-          p[i] = s * scale;
-          max = std::max(max, p[i]);
+        s.p.resize(n);
+        for (size_t j = 0; j < n; j++) {
+          float z = dot(q, a.k + s.keys.row[j] * width + h * D, D);
+          if (s.keys.pe[j] >= 0) z += s.qpe[s.keys.pe[j]];
+          s.p[j] = z * scale;
+          max = std::max(max, s.p[j]);
         }
         double total = 0;
-        for (long i = lo; i < hi; i++)
-          if (mask[i] > 0.f) total += std::exp(p[i] - max);
+        for (size_t j = 0; j < n; j++) total += std::exp(s.p[j] - max);
         const float inv = total > 0 ? static_cast<float>(1.0 / total) : 0.f;
         double pc = 0;
-        for (long i = lo; i < hi; i++) {
-          p[i] = mask[i] > 0.f ? std::exp(p[i] - max) * inv : 0.f;
-          pc += p[i] * mask[i];
+        for (size_t j = 0; j < n; j++) {
+          s.p[j] = std::exp(s.p[j] - max) * inv;
+          p[s.keys.row[j]] = s.p[j];
+          pc += s.p[j] * clamp01(s.keys.x[j]);
         }
-        const float norm = expire ? static_cast<float>(1.0 / (pc + kEps)) : 1.f;
-        float* o = out + (static_cast<long>(b) * M + m) * width + h * D;
+        const float norm = masked(a) ? static_cast<float>(1.0 / (pc + kEps)) : 1.f;
+        float* o = out + qrow;
         std::fill(o, o + D, 0.f);
-        for (long i = lo; i < hi; i++)
-          if (p[i] != 0.f) axpy_n(p[i] * mask[i] * norm, a.v + (base + i) * width + h * D, o, D);
+        for (size_t j = 0; j < n; j++)
+          axpy_n(s.p[j] * clamp01(s.keys.x[j]) * norm, a.v + s.keys.row[j] * width + h * D, o, D);
       }
     }
   });
@@ -110,84 +147,93 @@ void attention_backward(const AttentionArgs& a, const float* probs, const float*
   const int M = a.block, K = a.heads, D = a.head_dim, P = a.pe_len;
   const long width = static_cast<long>(K) * D;
   const float scale = 1.f / std::sqrt(static_cast<float>(D));
-  const bool expire = a.mode == kExpire;
-  const int threads = std::min(num_threads(), a.batch);
-  std::vector<float> dpe_partial(static_cast<size_t>(threads) * D * P, 0.f);
-  // Streams are dealt to threads in contiguous groups so each group has its own dkey_pe buffer.
+  // Streams are dealt to threads in contiguous groups; each group owns its streams' rows, and
+  // sums what all streams share (dkey_pe; adaptive mode's per-head dspans) privately.
+  const int threads = std::max(1, std::min(num_threads(), a.batch));
+  const long shared_spans = a.mode == kAdaptive ? a.spans_len : 0;
+  const long partial_size = static_cast<long>(D) * P + shared_spans;
+  std::vector<float> partial(static_cast<size_t>(threads) * partial_size, 0.f);
   parallel_for(threads, [&](int t) {
-    float* dpe = dpe_partial.data() + static_cast<size_t>(t) * D * P;
-    const int b0 = a.batch * t / threads, b1 = a.batch * (t + 1) / threads;
-    for (int b = b0; b < b1; b++) {
+    thread_local Scratch s;
+    float* dpe = partial.data() + static_cast<size_t>(t) * partial_size;
+    float* dz = dpe + static_cast<long>(D) * P;
+    s.dqpe.resize(P);
+    for (int b = a.batch * t / threads; b < a.batch * (t + 1) / threads; b++) {
       const long base = a.offsets[b], lb = a.offsets[b + 1] - base;
-      if (expire) {
-        for (long i = 0; i < lb; i++) {
-          if (a.spans[base + i] > a.cap) continue;
+      if (a.mode == kExpire) {
+        // d aux_b / d e_i = (pairs of memory i on the ramp) / (R M), where e_i is under the limit.
+        for (long i = base; i < base + lb; i++) {
+          if (a.spans[i] > a.limit) continue;
           int count = 0;
           for (int m = 0; m < M; m++) {
-            const float x = ramp_arg(a, base + i, m);
+            const float x = (std::min(a.spans[i], a.limit) - a.counters[i] - static_cast<float>(m)) / a.ramp + 1.f;
             if (x > 0.f && x < 1.f) count++;
           }
-          dspans[base + i] += aux_grad[b] * count / a.ramp / M;
+          dspans[i] += aux_grad[b] * count / a.ramp / M;
         }
       }
-      std::vector<float> mask(lb), dw(lb), dp(lb), dqpe(P);
-      for (int m = 0; m < M; m++) {
-        const long qpos = lb - M + m, lo = std::max(0L, qpos - a.window), hi = qpos;
-        for (long i = lo; i < hi; i++)
-          mask[i] = expire ? std::min(1.f, std::max(0.f, ramp_arg(a, base + i, m))) : 1.f;
-        for (int h = 0; h < K; h++) {
+      for (int h = 0; h < K; h++) {
+        for (int m = 0; m < M; m++) {
           const long qrow = (static_cast<long>(b) * M + m) * width + h * D;
           const float* q = a.q + qrow;
           const float* g_out = dout + qrow;
-          const float* p = probs + static_cast<long>(K) * M * base + (static_cast<long>(h) * M + m) * lb;
+          const float* p = probs + static_cast<long>(K) * M * base + (static_cast<long>(h) * M + m) * lb - base;
+          s.keys.collect(a, b, h, m);
+          const size_t n = s.keys.row.size();
+          s.dw.resize(n);
+          s.dp.resize(n);
           double pc = 0;
-          for (long i = lo; i < hi; i++) pc += p[i] * mask[i];
-          const float norm = expire ? static_cast<float>(1.0 / (pc + kEps)) : 1.f;
-          // dw_i = dout . v_i; dv_i += w_i dout; g = sum w_i dw_i
+          for (size_t j = 0; j < n; j++) pc += p[s.keys.row[j]] * clamp01(s.keys.x[j]);
+          const float norm = masked(a) ? static_cast<float>(1.0 / (pc + kEps)) : 1.f;
+          // Through the values: dw_j = dout . v_j; dv_j += w_j dout; g = sum w_j dw_j.
           double g = 0;
-          for (long i = lo; i < hi; i++) {
-            if (p[i] == 0.f) continue;
-            const long vo = (base + i) * width + h * D;
-            dw[i] = dot(g_out, a.v + vo, D);
-            const float w = p[i] * mask[i] * norm;
-            g += static_cast<double>(w) * dw[i];
+          for (size_t j = 0; j < n; j++) {
+            const long vo = s.keys.row[j] * width + h * D;
+            const float w = p[s.keys.row[j]] * clamp01(s.keys.x[j]) * norm;
+            s.dw[j] = dot(g_out, a.v + vo, D);
+            g += static_cast<double>(w) * s.dw[j];
             axpy_n(w, g_out, dv + vo, D);
           }
-          // Renormalisation and mask: dp_i = da_i c_i, dc_i = da_i p_i; then the softmax.
+          // Through the renormalisation and the mask, then the softmax.
           double pdp = 0;
-          for (long i = lo; i < hi; i++) {
-            if (p[i] == 0.f) continue;
-            if (expire) {
-              const float da = (dw[i] - static_cast<float>(g)) * norm;
-              dp[i] = da * mask[i];
-              const float x = ramp_arg(a, base + i, m);
-              if (x >= 0.f && x <= 1.f && a.spans[base + i] <= a.cap) dspans[base + i] += da * p[i] / a.ramp;
+          for (size_t j = 0; j < n; j++) {
+            const float pj = p[s.keys.row[j]], xj = s.keys.x[j];
+            if (masked(a)) {
+              const float da = (s.dw[j] - static_cast<float>(g)) * norm;
+              if (xj >= 0.f && xj <= 1.f) {
+                const float dmask = da * pj / a.ramp;
+                if (a.mode == kExpire && a.spans[s.keys.row[j]] <= a.limit) dspans[s.keys.row[j]] += dmask;
+                if (a.mode == kAdaptive) dz[a.spans_len == 1 ? 0 : h] += dmask * a.limit;
+              }
+              s.dp[j] = da * clamp01(xj);
             } else {
-              dp[i] = dw[i];
+              s.dp[j] = s.dw[j];
             }
-            pdp += static_cast<double>(p[i]) * dp[i];
+            pdp += static_cast<double>(pj) * s.dp[j];
           }
-          std::fill(dqpe.begin(), dqpe.end(), 0.f);
+          std::fill(s.dqpe.begin(), s.dqpe.end(), 0.f);
           float* g_q = dq + qrow;
-          for (long i = lo; i < hi; i++) {
-            if (p[i] == 0.f) continue;
-            const float ds = p[i] * (dp[i] - static_cast<float>(pdp)) * scale;
-            const long ko = (base + i) * width + h * D;
+          for (size_t j = 0; j < n; j++) {
+            const float ds = p[s.keys.row[j]] * (s.dp[j] - static_cast<float>(pdp)) * scale;
+            const long ko = s.keys.row[j] * width + h * D;
             axpy_n(ds, a.k + ko, g_q, D);
             axpy_n(ds, q, dk + ko, D);
-            const long dist = qpos - i;
-            if (dist <= P) dqpe[P - dist] += ds;
+            if (s.keys.pe[j] >= 0) s.dqpe[s.keys.pe[j]] += ds;
           }
           // Position term: dq += keyPe dqpe, dkeyPe += q dqpe^T.
           for (int d = 0; d < D; d++) {
-            g_q[d] += dot(a.key_pe + static_cast<long>(d) * P, dqpe.data(), P);
-            axpy_n(q[d], dqpe.data(), dpe + static_cast<long>(d) * P, P);
+            g_q[d] += dot(a.key_pe + static_cast<long>(d) * P, s.dqpe.data(), P);
+            axpy_n(q[d], s.dqpe.data(), dpe + static_cast<long>(d) * P, P);
           }
         }
       }
     }
   });
-  for (int t = 0; t < threads; t++) axpy(1.f, dpe_partial.data() + static_cast<size_t>(t) * D * P, dkey_pe, static_cast<long>(D) * P);
+  for (int t = 0; t < threads; t++) {
+    const float* part = partial.data() + static_cast<size_t>(t) * partial_size;
+    axpy(1.f, part, dkey_pe, static_cast<long>(D) * P);
+    if (shared_spans > 0) axpy(1.f, part + static_cast<long>(D) * P, dspans, shared_spans);
+  }
 }
 
 long memory_prune(int mode, int batch, int block, long width, float ramp, long window,
@@ -209,6 +255,16 @@ long memory_prune(int mode, int batch, int block, long width, float ramp, long w
     out_offsets[b + 1] = static_cast<int>(kept);
   }
   return kept;
+}
+
+void mean_pool_rows(const float* x, long rows, long width, int rate, float* out) {
+  const float inv = 1.f / static_cast<float>(rate);
+  for (long r = 0; r < rows / rate; r++) {
+    float* o = out + r * width;
+    std::fill(o, o + width, 0.f);
+    for (int j = 0; j < rate; j++) axpy_n(1.f, x + (r * rate + j) * width, o, static_cast<int>(width));
+    for (long c = 0; c < width; c++) o[c] *= inv;
+  }
 }
 
 }  // namespace es

@@ -1,24 +1,27 @@
-// Masked relative-position attention over ragged per-stream memories, and memory pruning.
-// The exact definition is in src/kernels/attention.ts (shared with the TypeScript reference).
+// Masked relative-position attention over ragged per-stream memories, memory pruning and
+// mean-pooling. The exact definition is in src/kernels/attention.ts (shared with the TypeScript
+// reference in src/kernels/reference-memory.ts).
 #pragma once
 
 namespace es {
 
-enum AttentionMode { kWindow = 0, kExpire = 1 };
+enum AttentionMode { kWindow = 0, kExpire = 1, kAdaptive = 2, kCompressive = 3 };
 
 struct AttentionArgs {
   int mode, batch, block, heads, head_dim, pe_len;
   long window;
-  const float *q, *k, *v;   // q: (B*M) x (K*D); k, v: rows x (K*D)
-  const int* offsets;       // B + 1
-  const float* key_pe;      // D x P
-  const float *spans, *counters;  // rows (expire mode)
-  float ramp, cap;
+  int rate, compressed;           // compressive mode
+  const float *q, *k, *v;         // q: (B*M) x (K*D); k, v: rows x (K*D)
+  const int* offsets;             // B + 1
+  const float* key_pe;            // D x P
+  const float *spans, *counters;  // expire: per row; adaptive: spans per head (or 1)
+  long spans_len;
+  float ramp, limit;
 };
 
 // out: (B*M) x (K*D); probs: K*M*rows; aux: B (expire mode)
 void attention_forward(const AttentionArgs& a, float* out, float* probs, float* aux);
-// Accumulates into dq, dk, dv, dkey_pe and (expire mode) dspans. aux_grad: B.
+// Accumulates into dq, dk, dv, dkey_pe and (expire, adaptive) dspans. aux_grad: B (expire).
 void attention_backward(const AttentionArgs& a, const float* probs, const float* dout,
                         const float* aux_grad, float* dq, float* dk, float* dv, float* dkey_pe,
                         float* dspans);
@@ -27,5 +30,8 @@ void attention_backward(const AttentionArgs& a, const float* probs, const float*
 long memory_prune(int mode, int batch, int block, long width, float ramp, long window,
                   const float* hidden, const float* counters, const int* offsets,
                   const float* spans, float* out_hidden, float* out_counters, int* out_offsets);
+
+// out[r] = mean of rows r*rate .. r*rate+rate-1 of x (rows x width).
+void mean_pool_rows(const float* x, long rows, long width, int rate, float* out);
 
 }  // namespace es

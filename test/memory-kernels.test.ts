@@ -17,36 +17,47 @@ interface Case {
   headDim: number;
   peLen: number;
   window: number;
+  rate: number;
+  compressed: number;
   offsets: Int32Array;
   rows: number;
   ramp: number;
-  cap: number;
+  limit: number;
 }
 
+const MODES = [AttentionMode.Window, AttentionMode.Expire, AttentionMode.Adaptive, AttentionMode.Compressive];
+const NAME = ['window', 'expire', 'adaptive', 'compressive'];
+
 function randomCase(mode: number): Case {
-  const batch = randomInt(random, 1, 3), block = randomInt(random, 1, 5);
-  const heads = randomInt(random, 1, 3), headDim = randomInt(random, 1, 4);
-  const lengths = Array.from({ length: batch }, () => block + randomInt(random, mode === AttentionMode.Expire ? block : 0, 12));
+  const batch = randomInt(random, 1, 3), heads = randomInt(random, 1, 3), headDim = randomInt(random, 1, 4);
+  const rate = mode === AttentionMode.Compressive ? randomInt(random, 1, 3) : 1;
+  const block = rate * randomInt(random, 1, 3);
+  const compressed = mode === AttentionMode.Compressive ? block / rate + randomInt(random, 0, 3) : 0;
+  const lengths = Array.from({ length: batch }, () => compressed + block + randomInt(random, mode === AttentionMode.Expire ? block : 0, 12));
   const offsets = Int32Array.from([0, ...lengths.map((_, b) => lengths.slice(0, b + 1).reduce((s, x) => s + x, 0))]);
   const window = mode === AttentionMode.Expire ? 1 << 30 : randomInt(random, 1, 8);
-  const peLen = mode === AttentionMode.Expire ? block : window;
-  return { mode, batch, block, heads, headDim, peLen, window, offsets, rows: offsets[batch], ramp: randomInt(random, 1, 4) + 0.5, cap: random() < 0.5 ? Infinity : 9 };
+  const peLen = mode === AttentionMode.Expire ? block : mode === AttentionMode.Compressive ? window + compressed - block / rate + 1 : window;
+  const limit = mode === AttentionMode.Adaptive ? window : random() < 0.5 ? Infinity : 9;
+  return { mode, batch, block, heads, headDim, peLen, window, rate, compressed, offsets, rows: offsets[batch], ramp: randomInt(random, 1, 4) + 0.5, limit };
 }
 
 function buffers<F extends FloatArray>(c: Case, make: (n: number, lo?: number, hi?: number) => F) {
   const width = c.heads * c.headDim;
-  const counters = make(c.rows);
-  for (let b = 0; b < c.batch; b++) {
-    // Older memories count higher; pruning leaves gaps; the block counts 0, -1, ..., -(M-1).
-    const lb = c.offsets[b + 1] - c.offsets[b];
-    let counter = 0;
-    for (let i = lb - 1; i >= 0; i--) {
-      counters[c.offsets[b] + i] = i >= lb - c.block ? -(i - (lb - c.block)) : (counter += randomInt(random, 1, 2));
+  const counters = make(c.mode === AttentionMode.Expire ? c.rows : 0);
+  if (c.mode === AttentionMode.Expire) {
+    for (let b = 0; b < c.batch; b++) {
+      // Older memories count higher; pruning leaves gaps; the block counts 0, -1, ..., -(M-1).
+      const lb = c.offsets[b + 1] - c.offsets[b];
+      let counter = 0;
+      for (let i = lb - 1; i >= 0; i--) {
+        counters[c.offsets[b] + i] = i >= lb - c.block ? -(i - (lb - c.block)) : (counter += randomInt(random, 1, 2));
+      }
     }
   }
+  const spans = c.mode === AttentionMode.Expire ? make(c.rows, 0, 14) : c.mode === AttentionMode.Adaptive ? make(random() < 0.3 ? 1 : c.heads, 0, 1) : make(0);
   return {
     q: make(c.batch * c.block * width), k: make(c.rows * width), v: make(c.rows * width),
-    keyPe: make(c.headDim * c.peLen), spans: make(c.rows, 0, 14), counters,
+    keyPe: make(c.headDim * c.peLen), spans, counters,
   };
 }
 
@@ -54,19 +65,23 @@ const f64 = (n: number, lo = -1, hi = 1) => Float64Array.from({ length: n }, () 
 const f32 = (n: number, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * random());
 
 function forward<F extends FloatArray>(k: Kernels<F>, c: Case, x: ReturnType<typeof buffers<F>>, make: (n: number) => F) {
-  const out = make(c.batch * c.block * c.heads * c.headDim), probs = make(c.heads * c.block * c.rows), aux = make(c.batch);
-  k.attentionForward(c.mode, c.batch, c.block, c.heads, c.headDim, c.peLen, c.window, x.q, x.k, x.v, c.offsets, x.keyPe, x.spans, x.counters, c.ramp, c.cap, out, probs, aux);
+  const out = make(c.batch * c.block * c.heads * c.headDim), probs = make(c.heads * c.block * c.rows), aux = make(c.mode === AttentionMode.Expire ? c.batch : 0);
+  k.attentionForward(c.mode, c.batch, c.block, c.heads, c.headDim, c.peLen, c.window, c.rate, c.compressed, x.q, x.k, x.v, c.offsets, x.keyPe, x.spans, x.counters, c.ramp, c.limit, out, probs, aux);
   return { out, probs, aux };
 }
 
+function backward<F extends FloatArray>(k: Kernels<F>, c: Case, x: ReturnType<typeof buffers<F>>, probs: F, dout: F, auxGrad: F, g: { q: F; k: F; v: F; keyPe: F; spans: F }) {
+  k.attentionBackward(c.mode, c.batch, c.block, c.heads, c.headDim, c.peLen, c.window, c.rate, c.compressed, x.q, x.k, x.v, c.offsets, x.keyPe, x.spans, x.counters, c.ramp, c.limit, probs, dout, auxGrad, g.q, g.k, g.v, g.keyPe, g.spans);
+}
+
 describe('memory attention: backward matches finite differences (float64 reference)', () => {
-  for (const mode of [AttentionMode.Window, AttentionMode.Expire]) {
+  for (const mode of MODES) {
     for (let trial = 0; trial < 4; trial++) {
-      it(`${mode === AttentionMode.Expire ? 'expire' : 'window'} mode, case ${trial}`, () => {
+      it(`${NAME[mode]} mode, case ${trial}`, () => {
         const c = randomCase(mode);
         const x = buffers(c, f64);
         const zeros = (n: number) => new Float64Array(n);
-        const r = f64(c.batch * c.block * c.heads * c.headDim), rAux = f64(c.batch);
+        const r = f64(c.batch * c.block * c.heads * c.headDim), rAux = f64(mode === AttentionMode.Expire ? c.batch : 0);
         const loss = () => {
           const { out, aux } = forward(ref, c, x, zeros);
           let s = 0;
@@ -76,8 +91,8 @@ describe('memory attention: backward matches finite differences (float64 referen
         };
         const { probs } = forward(ref, c, x, zeros);
         const g = { q: zeros(x.q.length), k: zeros(x.k.length), v: zeros(x.v.length), keyPe: zeros(x.keyPe.length), spans: zeros(x.spans.length) };
-        ref.attentionBackward(c.mode, c.batch, c.block, c.heads, c.headDim, c.peLen, c.window, x.q, x.k, x.v, c.offsets, x.keyPe, x.spans, x.counters, c.ramp, c.cap, probs, r, rAux, g.q, g.k, g.v, g.keyPe, g.spans);
-        const names: ('q' | 'k' | 'v' | 'keyPe' | 'spans')[] = ['q', 'k', 'v', 'keyPe', ...(mode === AttentionMode.Expire ? (['spans'] as const) : [])];
+        backward(ref, c, x, probs, r, rAux, g);
+        const names: ('q' | 'k' | 'v' | 'keyPe' | 'spans')[] = ['q', 'k', 'v', 'keyPe', 'spans'];
         for (const name of names) {
           const buf = x[name];
           const numeric = new Float64Array(buf.length);
@@ -97,7 +112,7 @@ describe('memory attention: backward matches finite differences (float64 referen
   }
 
   it('a query never sees itself or later keys, and sees only its window', () => {
-    const c: Case = { mode: AttentionMode.Window, batch: 1, block: 3, heads: 1, headDim: 2, peLen: 2, window: 2, offsets: Int32Array.of(0, 5), rows: 5, ramp: 1, cap: Infinity };
+    const c: Case = { mode: AttentionMode.Window, batch: 1, block: 3, heads: 1, headDim: 2, peLen: 2, window: 2, rate: 1, compressed: 0, offsets: Int32Array.of(0, 5), rows: 5, ramp: 1, limit: Infinity };
     const x = buffers(c, f64);
     const { probs } = forward(ref, c, x, (n) => new Float64Array(n));
     // Query m sits at key 2 + m and sees keys 2 + m - 2 and 2 + m - 1.
@@ -132,8 +147,8 @@ describe('memory pruning', () => {
 
 const forcedTypescript = !nativeKernels;
 describe('memory kernels: native matches the reference', { skip: forcedTypescript ? 'the native kernels are not loaded in this run' : false }, () => {
-  for (const mode of [AttentionMode.Window, AttentionMode.Expire]) {
-    it(`${mode === AttentionMode.Expire ? 'expire' : 'window'} mode, forward, backward and pruning on random ragged memories`, () => {
+  for (const mode of MODES) {
+    it(`${NAME[mode]} mode, forward, backward and pruning on random ragged memories`, () => {
       for (let trial = 0; trial < 10; trial++) {
         const c = randomCase(mode);
         const x = buffers(c, f32);
@@ -142,19 +157,18 @@ describe('memory kernels: native matches the reference', { skip: forcedTypescrip
         assertClose(got.out, want.out, 'out', 1e-4, 1e-5);
         assertClose(got.probs, want.probs, 'probs', 1e-4, 1e-6);
         if (mode === AttentionMode.Expire) assertClose(got.aux, want.aux, 'aux', 1e-4, 1e-5);
-        const dout = f32(got.out.length), auxGrad = f32(c.batch);
+        const dout = f32(got.out.length), auxGrad = f32(got.aux.length);
         const grads = () => ({ q: f32(x.q.length), k: f32(x.k.length), v: f32(x.v.length), keyPe: f32(x.keyPe.length), spans: f32(x.spans.length) });
         const gr = grads(), gn = { q: gr.q.slice(), k: gr.k.slice(), v: gr.v.slice(), keyPe: gr.keyPe.slice(), spans: gr.spans.slice() };
-        for (const [k, g] of [[ref as unknown as Kernels, gr], [nativeKernels!, gn]] as const) {
-          k.attentionBackward(c.mode, c.batch, c.block, c.heads, c.headDim, c.peLen, c.window, x.q, x.k, x.v, c.offsets, x.keyPe, x.spans, x.counters, c.ramp, c.cap, want.probs, dout, auxGrad, g.q, g.k, g.v, g.keyPe, g.spans);
-        }
+        for (const [k, g] of [[ref as unknown as Kernels, gr], [nativeKernels!, gn]] as const) backward(k, c, x, want.probs, dout, auxGrad, g);
         for (const name of ['q', 'k', 'v', 'keyPe', 'spans'] as const) assertClose(gn[name], gr[name], `d${name}`, 1e-4, 1e-5);
 
         const width = 3, hidden = f32(c.rows * width);
         const outs = () => ({ h: new Float32Array(c.rows * width), c: new Float32Array(c.rows), o: new Int32Array(c.batch + 1) });
         const a = outs(), b = outs();
-        const keptRef = ref.memoryPrune(mode, c.batch, c.block, width, c.ramp, c.window, hidden, x.counters, c.offsets, x.spans, a.h, a.c, a.o);
-        const keptNat = nativeKernels!.memoryPrune(mode, c.batch, c.block, width, c.ramp, c.window, hidden, x.counters, c.offsets, x.spans, b.h, b.c, b.o);
+        const counters = f32(c.rows, -5, 20), spans = f32(c.rows, 0, 20);
+        const keptRef = ref.memoryPrune(mode, c.batch, c.block, width, c.ramp, c.window, hidden, counters, c.offsets, spans, a.h, a.c, a.o);
+        const keptNat = nativeKernels!.memoryPrune(mode, c.batch, c.block, width, c.ramp, c.window, hidden, counters, c.offsets, spans, b.h, b.c, b.o);
         assert.equal(keptNat, keptRef);
         assert.deepEqual(b.o, a.o);
         assert.deepEqual(b.h, a.h);
@@ -162,4 +176,12 @@ describe('memory kernels: native matches the reference', { skip: forcedTypescrip
       }
     });
   }
+
+  it('mean-pooling rows', () => {
+    const x = f32(12 * 5), a = new Float32Array(4 * 5), b = new Float32Array(4 * 5);
+    ref.meanPoolRows(x, 12, 5, 3, a);
+    nativeKernels!.meanPoolRows(x, 12, 5, 3, b);
+    assertClose(b, a, 'pooled', 1e-6, 1e-7);
+    assertClose(b.subarray(0, 5), Array.from({ length: 5 }, (_, c) => (x[c] + x[5 + c] + x[10 + c]) / 3), 'first group', 1e-6, 1e-7);
+  });
 });

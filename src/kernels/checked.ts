@@ -122,15 +122,17 @@ export function checked<K extends Kernels>(k: K): K {
     }
     return offsets[batch];
   };
-  const attention = (op: string, mode: number, batch: number, block: number, heads: number, headDim: number, peLen: number, window: number,
-    q: Float32Array, k: Float32Array, v: Float32Array, offsets: Int32Array, keyPe: Float32Array, spans: Float32Array, counters: Float32Array, ramp: number, cap: number): number => {
-    if (mode !== 0 && mode !== 1) fail(op, `mode must be 0 (window) or 1 (expire), got ${mode}`);
+  const attention = (op: string, mode: number, batch: number, block: number, heads: number, headDim: number, peLen: number, window: number, rate: number, compressed: number,
+    q: Float32Array, k: Float32Array, v: Float32Array, offsets: Int32Array, keyPe: Float32Array, spans: Float32Array, counters: Float32Array, ramp: number, limit: number): number => {
+    if (!(mode === 0 || mode === 1 || mode === 2 || mode === 3)) fail(op, `mode must be 0 (window), 1 (expire), 2 (adaptive) or 3 (compressive), got ${mode}`);
     size(op, 'batch', batch);
     size(op, 'block', block);
     size(op, 'heads', heads);
     size(op, 'headDim', headDim);
     size(op, 'peLen', peLen);
     size(op, 'window', window);
+    size(op, 'rate', rate);
+    size(op, 'compressed', compressed);
     if (headDim < 1 || heads < 1) fail(op, `heads and headDim must be at least 1, got ${heads} and ${headDim}`);
     const rows = ragged(op, offsets, batch, block);
     const width = heads * headDim;
@@ -138,14 +140,26 @@ export function checked<K extends Kernels>(k: K): K {
     mat(op, 'k', k, rows, width);
     mat(op, 'v', v, rows, width);
     mat(op, 'keyPe', keyPe, headDim, peLen);
+    f32(op, 'spans', spans);
+    f32(op, 'counters', counters);
     if (mode === 1) {
       perRow(op, 'spans', spans, rows);
       perRow(op, 'counters', counters, rows);
+      if (typeof limit !== 'number' || Number.isNaN(limit)) fail(op, `limit must be a number, got ${limit}`);
+    }
+    if (mode === 2) {
+      if (spans.length !== 1 && spans.length !== heads) fail(op, `adaptive mode needs one span ratio per head (${heads}) or one for all, got ${spans.length}`);
+      finite(op, 'limit', limit);
+    }
+    if (mode === 1 || mode === 2) {
       if (!(ramp > 0) || !Number.isFinite(ramp)) fail(op, `ramp must be a positive finite number, got ${ramp}`);
-      if (typeof cap !== 'number' || Number.isNaN(cap)) fail(op, `cap must be a number, got ${cap}`);
-    } else {
-      f32(op, 'spans', spans);
-      f32(op, 'counters', counters);
+    }
+    if (mode === 3) {
+      if (rate < 1 || block % rate !== 0) fail(op, `rate ${rate} must be at least 1 and divide the block ${block}`);
+      if (compressed < block / rate) fail(op, `compressed (${compressed}) must be at least block / rate = ${block / rate}`);
+      for (let b = 0; b < batch; b++) {
+        if (offsets[b + 1] - offsets[b] < compressed + block) fail(op, `stream ${b} has ${offsets[b + 1] - offsets[b]} rows, fewer than its ${compressed} compressed rows and its block of ${block}`);
+      }
     }
     return rows;
   };
@@ -235,18 +249,18 @@ export function checked<K extends Kernels>(k: K): K {
       vec('sigmoidBackward', 'dx', dx, n);
       k.sigmoidBackward(y, dy, dx, n);
     },
-    attentionForward(mode, batch, block, heads, headDim, peLen, window, q, kk, v, offsets, keyPe, spans, counters, ramp, cap, out, probs, aux) {
+    attentionForward(mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, out, probs, aux) {
       const op = 'attentionForward';
-      const rows = attention(op, mode, batch, block, heads, headDim, peLen, window, q, kk, v, offsets, keyPe, spans, counters, ramp, cap);
+      const rows = attention(op, mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit);
       mat(op, 'out', out, batch * block, heads * headDim);
       mat(op, 'probs', probs, heads * block, rows);
       if (mode === 1) perRow(op, 'aux', aux, batch);
       else f32(op, 'aux', aux);
-      k.attentionForward(mode, batch, block, heads, headDim, peLen, window, q, kk, v, offsets, keyPe, spans, counters, ramp, cap, out, probs, aux);
+      k.attentionForward(mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, out, probs, aux);
     },
-    attentionBackward(mode, batch, block, heads, headDim, peLen, window, q, kk, v, offsets, keyPe, spans, counters, ramp, cap, probs, dout, auxGrad, dq, dk, dv, dkeyPe, dspans) {
+    attentionBackward(mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, probs, dout, auxGrad, dq, dk, dv, dkeyPe, dspans) {
       const op = 'attentionBackward';
-      const rows = attention(op, mode, batch, block, heads, headDim, peLen, window, q, kk, v, offsets, keyPe, spans, counters, ramp, cap);
+      const rows = attention(op, mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit);
       const width = heads * headDim;
       mat(op, 'probs', probs, heads * block, rows);
       mat(op, 'dout', dout, batch * block, width);
@@ -254,18 +268,24 @@ export function checked<K extends Kernels>(k: K): K {
       mat(op, 'dk', dk, rows, width);
       mat(op, 'dv', dv, rows, width);
       mat(op, 'dkeyPe', dkeyPe, headDim, peLen);
-      if (mode === 1) {
-        perRow(op, 'auxGrad', auxGrad, batch);
-        perRow(op, 'dspans', dspans, rows);
-      } else {
-        f32(op, 'auxGrad', auxGrad);
-        f32(op, 'dspans', dspans);
-      }
-      k.attentionBackward(mode, batch, block, heads, headDim, peLen, window, q, kk, v, offsets, keyPe, spans, counters, ramp, cap, probs, dout, auxGrad, dq, dk, dv, dkeyPe, dspans);
+      f32(op, 'auxGrad', auxGrad);
+      f32(op, 'dspans', dspans);
+      if (mode === 1) perRow(op, 'auxGrad', auxGrad, batch);
+      if (mode === 1 || mode === 2) perRow(op, 'dspans', dspans, spans.length);
+      k.attentionBackward(mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, probs, dout, auxGrad, dq, dk, dv, dkeyPe, dspans);
+    },
+    meanPoolRows(x, rows, width, rate, out) {
+      const op = 'meanPoolRows';
+      dims(op, rows, width);
+      size(op, 'rate', rate);
+      if (rate < 1 || rows % rate !== 0) fail(op, `rate ${rate} must be at least 1 and divide rows ${rows}`);
+      mat(op, 'x', x, rows, width);
+      mat(op, 'out', out, rows / rate, width);
+      k.meanPoolRows(x, rows, width, rate, out);
     },
     memoryPrune(mode, batch, block, width, ramp, window, hidden, counters, offsets, spans, outHidden, outCounters, outOffsets) {
       const op = 'memoryPrune';
-      if (mode !== 0 && mode !== 1) fail(op, `mode must be 0 (window) or 1 (expire), got ${mode}`);
+      if (!(mode === 0 || mode === 1 || mode === 2 || mode === 3)) fail(op, `mode must be 0 to 3, got ${mode}`);
       size(op, 'batch', batch);
       size(op, 'block', block);
       size(op, 'width', width);

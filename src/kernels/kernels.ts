@@ -90,22 +90,24 @@ export interface Kernels<F extends FloatArray = Float32Array> {
   embeddingBackward(ids: Int32Array, dout: F, dtable: F, n: number, dim: number): void;
 
   /**
-   * Masked relative-position attention over ragged per-stream memories (definition in
-   * attention.ts). q: (batch*block) x (heads*headDim); k, v: rows x (heads*headDim) with stream b
-   * on rows offsets[b] .. offsets[b+1]-1; keyPe: headDim x peLen; spans, counters: rows (expire
-   * mode; may be empty in window mode). Writes out (like q), probs (heads*block*rows) and, in
-   * expire mode, aux (batch).
+   * Masked relative-position attention over ragged per-stream memories, in one of four modes
+   * (definition in attention.ts). q: (batch*block) x (heads*headDim); k, v: rows x (heads*headDim)
+   * with stream b on rows offsets[b] .. offsets[b+1]-1; keyPe: headDim x peLen. rate and
+   * compressed: compressive mode. spans: expire mode one per row, adaptive mode one per head (or
+   * one); counters: expire mode, one per row; either may be empty when unused. ramp: the mask's
+   * ramp R; limit: expire mode's span cap, adaptive mode's span scale. Writes out (like q), probs
+   * (heads*block*rows) and, in expire mode, aux (batch).
    */
   attentionForward(
-    mode: number, batch: number, block: number, heads: number, headDim: number, peLen: number, window: number,
-    q: F, k: F, v: F, offsets: Int32Array, keyPe: F, spans: F, counters: F, ramp: number, cap: number,
+    mode: number, batch: number, block: number, heads: number, headDim: number, peLen: number, window: number, rate: number, compressed: number,
+    q: F, k: F, v: F, offsets: Int32Array, keyPe: F, spans: F, counters: F, ramp: number, limit: number,
     out: F, probs: F, aux: F,
   ): void;
   /** Adds the gradients of attentionForward's out (dout) and aux (auxGrad: batch) into dq, dk,
-   * dv, dkeyPe and, in expire mode, dspans. */
+   * dv, dkeyPe and, in expire and adaptive modes, dspans. */
   attentionBackward(
-    mode: number, batch: number, block: number, heads: number, headDim: number, peLen: number, window: number,
-    q: F, k: F, v: F, offsets: Int32Array, keyPe: F, spans: F, counters: F, ramp: number, cap: number,
+    mode: number, batch: number, block: number, heads: number, headDim: number, peLen: number, window: number, rate: number, compressed: number,
+    q: F, k: F, v: F, offsets: Int32Array, keyPe: F, spans: F, counters: F, ramp: number, limit: number,
     probs: F, dout: F, auxGrad: F, dq: F, dk: F, dv: F, dkeyPe: F, dspans: F,
   ): void;
   /**
@@ -117,6 +119,9 @@ export interface Kernels<F extends FloatArray = Float32Array> {
     mode: number, batch: number, block: number, width: number, ramp: number, window: number,
     hidden: F, counters: F, offsets: Int32Array, spans: F, outHidden: F, outCounters: F, outOffsets: Int32Array,
   ): number;
+
+  /** out[r] = mean of rows r*rate .. r*rate+rate-1 of x; x: rows x width, rows a multiple of rate. */
+  meanPoolRows(x: F, rows: number, width: number, rate: number, out: F): void;
 
   /** One bias-corrected Adam step as torch.optim.Adam (step counts from 1). */
   adam(param: F, grad: F, m: F, v: F, n: number, lr: number, beta1: number, beta2: number, eps: number, step: number): void;

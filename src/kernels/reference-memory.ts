@@ -1,47 +1,82 @@
 // TypeScript reference of the memory kernels: masked relative-position attention over ragged
-// per-stream memories (see attention.ts for the exact definition) and memory pruning.
+// per-stream memories (definition in attention.ts) and memory pruning.
 import { AttentionMode } from './attention.js';
 import type { FloatArray } from './kernels.js';
 
 const EPS = 1e-8;
 
-/** The remaining span r = min(e, cap) - counter - m of a memory for query m. */
-function remaining(e: number, cap: number, counter: number, m: number): number {
-  return Math.min(e, cap) - counter - m;
+interface Settings {
+  mode: number;
+  batch: number;
+  block: number;
+  heads: number;
+  headDim: number;
+  peLen: number;
+  window: number;
+  rate: number;
+  compressed: number;
+  spans: FloatArray;
+  counters: FloatArray;
+  ramp: number;
+  limit: number;
 }
 
-/** The soft expire mask argument x = r / R + 1 (clamped to [0, 1] by callers). */
-function rampArg(e: number, cap: number, counter: number, m: number, ramp: number): number {
-  return remaining(e, cap, counter, m) / ramp + 1;
+/** One key a query sees: its row (global), its key_pe index (-1: none), its mask argument x. */
+interface Visible {
+  row: number;
+  pe: number;
+  /** Unclamped mask argument (expire and adaptive modes; 2 elsewhere, i.e. mask 1). */
+  x: number;
 }
 
-interface Row {
-  lo: number;
-  hi: number;
-  qpos: number;
+/** The keys query m of head h in stream b sees, in row order. */
+function visibleKeys(s: Settings, offsets: Int32Array, b: number, h: number, m: number): Visible[] {
+  const base = offsets[b], lb = offsets[b + 1] - base, qpos = lb - s.block + m;
+  const keys: Visible[] = [];
+  const first = s.mode === AttentionMode.Compressive ? s.compressed : 0;
+  if (s.mode === AttentionMode.Compressive) {
+    const slots = s.compressed - s.block / s.rate + 1, a = Math.floor(m / s.rate);
+    for (let j = 0; j < slots; j++) keys.push({ row: base + a + j, pe: j, x: 2 });
+  }
+  for (let i = Math.max(first, qpos - s.window); i < qpos; i++) {
+    const d = qpos - i;
+    let x = 2;
+    if (s.mode === AttentionMode.Expire) x = (Math.min(s.spans[base + i], s.limit) - s.counters[base + i] - m) / s.ramp + 1;
+    if (s.mode === AttentionMode.Adaptive) x = (1 - d + s.spans[s.spans.length === 1 ? 0 : h] * s.limit) / s.ramp + 1;
+    keys.push({ row: base + i, pe: d <= s.peLen ? s.peLen - d : -1, x });
+  }
+  return keys;
 }
 
-/** Keys query m of a stream with lb keys may see: [lo, hi). */
-function visible(lb: number, block: number, m: number, window: number): Row {
-  const qpos = lb - block + m;
-  return { lo: Math.max(0, qpos - window), hi: qpos, qpos };
+const clamp01 = (x: number) => Math.min(1, Math.max(0, x));
+const masked = (s: Settings) => s.mode === AttentionMode.Expire || s.mode === AttentionMode.Adaptive;
+/** Whether a key enters the softmax: expire mode leaves out memories whose mask is 0. */
+const inSoftmax = (s: Settings, key: Visible) => s.mode !== AttentionMode.Expire || key.x > 0;
+
+function logit(s: Settings, q: FloatArray, qo: number, k: FloatArray, keyPe: FloatArray, key: Visible, h: number): number {
+  const width = s.heads * s.headDim, ko = key.row * width + h * s.headDim;
+  let v = 0;
+  for (let d = 0; d < s.headDim; d++) v += q[qo + d] * k[ko + d];
+  if (key.pe >= 0) for (let d = 0; d < s.headDim; d++) v += q[qo + d] * keyPe[d * s.peLen + key.pe];
+  return v / Math.sqrt(s.headDim);
 }
 
 export function attentionForward(
-  mode: number, batch: number, block: number, heads: number, headDim: number, peLen: number, window: number,
+  mode: number, batch: number, block: number, heads: number, headDim: number, peLen: number, window: number, rate: number, compressed: number,
   q: FloatArray, k: FloatArray, v: FloatArray, offsets: Int32Array, keyPe: FloatArray,
-  spans: FloatArray, counters: FloatArray, ramp: number, cap: number,
+  spans: FloatArray, counters: FloatArray, ramp: number, limit: number,
   out: FloatArray, probs: FloatArray, aux: FloatArray,
 ): void {
-  const width = heads * headDim, scale = 1 / Math.sqrt(headDim), expire = mode === AttentionMode.Expire;
+  const s: Settings = { mode, batch, block, heads, headDim, peLen, window, rate, compressed, spans, counters, ramp, limit };
+  const width = heads * headDim;
   for (let b = 0; b < batch; b++) {
     const base = offsets[b], lb = offsets[b + 1] - base;
-    if (expire) {
+    if (mode === AttentionMode.Expire) {
       // Auxiliary loss: every (query, memory) pair on the ramp, causal or not.
       let sum = 0;
       for (let m = 0; m < block; m++) {
         for (let i = 0; i < lb; i++) {
-          const r = remaining(spans[base + i], cap, counters[base + i], m);
+          const r = Math.min(spans[base + i], limit) - counters[base + i] - m;
           const x = r / ramp + 1;
           if (x > 0 && x < 1) sum += r;
         }
@@ -51,40 +86,18 @@ export function attentionForward(
     for (let h = 0; h < heads; h++) {
       for (let m = 0; m < block; m++) {
         const qo = (b * block + m) * width + h * headDim;
-        const po = heads * block * base + (h * block + m) * lb;
-        const { lo, hi, qpos } = visible(lb, block, m, window);
-        for (let i = 0; i < lb; i++) probs[po + i] = 0;
-        let max = -Infinity;
-        for (let i = lo; i < hi; i++) {
-          if (expire && rampArg(spans[base + i], cap, counters[base + i], m, ramp) <= 0) continue;
-          let s = 0;
-          const ko = (base + i) * width + h * headDim;
-          for (let d = 0; d < headDim; d++) s += q[qo + d] * k[ko + d];
-          const dist = qpos - i;
-          if (dist <= peLen) for (let d = 0; d < headDim; d++) s += q[qo + d] * keyPe[d * peLen + peLen - dist];
-          s *= scale;
-          probs[po + i] = s; // the logit for now
-          max = Math.max(max, s);
-        }
-        let total = 0;
-        const live = (i: number) => !expire || rampArg(spans[base + i], cap, counters[base + i], m, ramp) > 0;
-        for (let i = lo; i < hi; i++) if (live(i)) total += Math.exp(probs[po + i] - max);
-        for (let i = lo; i < hi; i++) probs[po + i] = live(i) ? Math.exp(probs[po + i] - max) / total : 0;
-        // Attention weights w_i = p_i c_i / (sum p c + eps) in expire mode, p_i otherwise.
-        let norm = 1;
-        if (expire) {
-          let pc = 0;
-          for (let i = lo; i < hi; i++) pc += probs[po + i] * Math.min(1, Math.max(0, rampArg(spans[base + i], cap, counters[base + i], m, ramp)));
-          norm = 1 / (pc + EPS);
-        }
+        const po = heads * block * base + (h * block + m) * lb - base; // + row gives the slot
+        for (let i = 0; i < lb; i++) probs[po + base + i] = 0;
+        const keys = visibleKeys(s, offsets, b, h, m).filter((key) => inSoftmax(s, key));
+        const logits = keys.map((key) => logit(s, q, qo, k, keyPe, key, h));
+        const max = logits.reduce((a, z) => Math.max(a, z), -Infinity);
+        const total = logits.reduce((acc, z) => acc + Math.exp(z - max), 0);
+        keys.forEach((key, j) => (probs[po + key.row] = Math.exp(logits[j] - max) / total));
+        const norm = masked(s) ? 1 / (keys.reduce((acc, key) => acc + probs[po + key.row] * clamp01(key.x), 0) + EPS) : 1;
         for (let d = 0; d < headDim; d++) out[qo + d] = 0;
-        for (let i = lo; i < hi; i++) {
-          const p = probs[po + i];
-          if (p === 0) continue;
-          const c = expire ? Math.min(1, rampArg(spans[base + i], cap, counters[base + i], m, ramp)) : 1;
-          const w = p * c * norm;
-          const vo = (base + i) * width + h * headDim;
-          for (let d = 0; d < headDim; d++) out[qo + d] += w * v[vo + d];
+        for (const key of keys) {
+          const w = probs[po + key.row] * clamp01(key.x) * norm;
+          for (let d = 0; d < headDim; d++) out[qo + d] += w * v[key.row * width + h * headDim + d];
         }
       }
     }
@@ -92,22 +105,23 @@ export function attentionForward(
 }
 
 export function attentionBackward(
-  mode: number, batch: number, block: number, heads: number, headDim: number, peLen: number, window: number,
+  mode: number, batch: number, block: number, heads: number, headDim: number, peLen: number, window: number, rate: number, compressed: number,
   q: FloatArray, k: FloatArray, v: FloatArray, offsets: Int32Array, keyPe: FloatArray,
-  spans: FloatArray, counters: FloatArray, ramp: number, cap: number,
+  spans: FloatArray, counters: FloatArray, ramp: number, limit: number,
   probs: FloatArray, dout: FloatArray, auxGrad: FloatArray,
   dq: FloatArray, dk: FloatArray, dv: FloatArray, dkeyPe: FloatArray, dspans: FloatArray,
 ): void {
-  const width = heads * headDim, scale = 1 / Math.sqrt(headDim), expire = mode === AttentionMode.Expire;
+  const s: Settings = { mode, batch, block, heads, headDim, peLen, window, rate, compressed, spans, counters, ramp, limit };
+  const width = heads * headDim, scale = 1 / Math.sqrt(headDim);
   for (let b = 0; b < batch; b++) {
     const base = offsets[b], lb = offsets[b + 1] - base;
-    if (expire) {
-      // d aux_b / d e_i = (pairs of memory i on the ramp) / (R M), where e_i is under the cap.
+    if (mode === AttentionMode.Expire) {
+      // d aux_b / d e_i = (pairs of memory i on the ramp) / (R M), where e_i is under the limit.
       for (let i = 0; i < lb; i++) {
-        if (spans[base + i] > cap) continue;
+        if (spans[base + i] > limit) continue;
         let count = 0;
         for (let m = 0; m < block; m++) {
-          const x = rampArg(spans[base + i], cap, counters[base + i], m, ramp);
+          const x = (Math.min(spans[base + i], limit) - counters[base + i] - m) / ramp + 1;
           if (x > 0 && x < 1) count++;
         }
         dspans[base + i] += (auxGrad[b] * count) / ramp / block;
@@ -116,60 +130,47 @@ export function attentionBackward(
     for (let h = 0; h < heads; h++) {
       for (let m = 0; m < block; m++) {
         const qo = (b * block + m) * width + h * headDim;
-        const po = heads * block * base + (h * block + m) * lb;
-        const { lo, hi, qpos } = visible(lb, block, m, window);
-        const mask = (i: number) => (expire ? Math.min(1, Math.max(0, rampArg(spans[base + i], cap, counters[base + i], m, ramp))) : 1);
-        let pc = 0;
-        for (let i = lo; i < hi; i++) pc += probs[po + i] * mask(i);
-        const norm = expire ? 1 / (pc + EPS) : 1;
-        // dw_i = dout . v_i;  g = sum w_i dw_i
-        const dw = new Float64Array(hi - lo);
-        let g = 0;
-        for (let i = lo; i < hi; i++) {
-          const p = probs[po + i];
-          if (p === 0) continue;
-          const vo = (base + i) * width + h * headDim;
-          let s = 0;
-          for (let d = 0; d < headDim; d++) s += dout[qo + d] * v[vo + d];
-          dw[i - lo] = s;
-          const w = p * mask(i) * norm;
-          g += w * s;
-          for (let d = 0; d < headDim; d++) dv[vo + d] += w * dout[qo + d];
-        }
-        // Through the renormalisation and the mask: dp_i = da_i c_i, dc_i = da_i p_i.
-        const dp = new Float64Array(hi - lo);
-        let pdp = 0;
-        for (let i = lo; i < hi; i++) {
-          const p = probs[po + i];
-          if (p === 0) continue;
-          if (expire) {
-            const da = (dw[i - lo] - g) * norm;
-            dp[i - lo] = da * mask(i);
-            const x = rampArg(spans[base + i], cap, counters[base + i], m, ramp);
-            if (x >= 0 && x <= 1 && spans[base + i] <= cap) dspans[base + i] += (da * p) / ramp;
-          } else {
-            dp[i - lo] = dw[i - lo];
+        const po = heads * block * base + (h * block + m) * lb - base;
+        const keys = visibleKeys(s, offsets, b, h, m).filter((key) => inSoftmax(s, key));
+        const p = keys.map((key) => probs[po + key.row]);
+        const c = keys.map((key) => clamp01(key.x));
+        const norm = masked(s) ? 1 / (keys.reduce((acc, _, j) => acc + p[j] * c[j], 0) + EPS) : 1;
+        // Through the values: dw_j = dout . v_j; dv_j += w_j dout.
+        const dw = keys.map((key, j) => {
+          const vo = key.row * width + h * headDim;
+          let dot = 0;
+          for (let d = 0; d < headDim; d++) {
+            dot += dout[qo + d] * v[vo + d];
+            dv[vo + d] += p[j] * c[j] * norm * dout[qo + d];
           }
-          pdp += p * dp[i - lo];
-        }
+          return dot;
+        });
+        // Through the renormalisation and the mask: w = p c / (sum p c + eps).
+        const g = keys.reduce((acc, _, j) => acc + p[j] * c[j] * norm * dw[j], 0);
+        const dp = keys.map((key, j) => {
+          if (!masked(s)) return dw[j];
+          const da = (dw[j] - g) * norm;
+          if (key.x >= 0 && key.x <= 1) {
+            const dmask = (da * p[j]) / ramp; // d loss / d x times dx / d(span) before the span's own factor
+            if (mode === AttentionMode.Expire && spans[key.row] <= limit) dspans[key.row] += dmask;
+            if (mode === AttentionMode.Adaptive) dspans[spans.length === 1 ? 0 : h] += dmask * limit;
+          }
+          return da * c[j];
+        });
         // Through the softmax and the scaled logits.
-        for (let i = lo; i < hi; i++) {
-          const p = probs[po + i];
-          if (p === 0) continue;
-          const ds = p * (dp[i - lo] - pdp) * scale;
-          const ko = (base + i) * width + h * headDim;
+        const pdp = keys.reduce((acc, _, j) => acc + p[j] * dp[j], 0);
+        keys.forEach((key, j) => {
+          const ds = p[j] * (dp[j] - pdp) * scale;
+          const ko = key.row * width + h * headDim;
           for (let d = 0; d < headDim; d++) {
             dq[qo + d] += ds * k[ko + d];
             dk[ko + d] += ds * q[qo + d];
-          }
-          const dist = qpos - i;
-          if (dist <= peLen) {
-            for (let d = 0; d < headDim; d++) {
-              dq[qo + d] += ds * keyPe[d * peLen + peLen - dist];
-              dkeyPe[d * peLen + peLen - dist] += ds * q[qo + d];
+            if (key.pe >= 0) {
+              dq[qo + d] += ds * keyPe[d * peLen + key.pe];
+              dkeyPe[d * peLen + key.pe] += ds * q[qo + d];
             }
           }
-        }
+        });
       }
     }
   }
@@ -179,8 +180,8 @@ export function attentionBackward(
  * Drops expired memories and ages the rest by one block. hidden: rows x width, counters and
  * spans: rows, offsets: batch + 1. Expire mode keeps memory i of a stream iff it is in the current
  * block (its last `block` rows) or e_i - counter_i + R - M > 0 (its mask is still positive at the
- * next block's first query); window mode keeps each stream's last `window` rows. Writes the kept
- * rows in order, counters + block, and new offsets; returns the number of rows kept.
+ * next block's first query); the other modes keep each stream's last `window` rows. Writes the
+ * kept rows in order, counters + block, and new offsets; returns the number of rows kept.
  */
 export function memoryPrune(
   mode: number, batch: number, block: number, width: number, ramp: number, window: number,
@@ -203,4 +204,15 @@ export function memoryPrune(
     outOffsets[b + 1] = kept;
   }
   return kept;
+}
+
+/** out[r] = mean of rows r*rate .. r*rate+rate-1 of x (x: rows x width, rows a multiple of rate). */
+export function meanPoolRows(x: FloatArray, rows: number, width: number, rate: number, out: FloatArray): void {
+  for (let r = 0; r < rows / rate; r++) {
+    for (let c = 0; c < width; c++) {
+      let s = 0;
+      for (let j = 0; j < rate; j++) s += x[(r * rate + j) * width + c];
+      out[r * width + c] = s / rate;
+    }
+  }
 }

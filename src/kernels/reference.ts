@@ -2,7 +2,7 @@
 // They run on Float32Array (rounding on store, as the native code does) or on Float64Array (for
 // gradient checks against finite differences).
 import type { FloatArray, KernelInfo, Kernels } from './kernels.js';
-import { attentionBackward, attentionForward, memoryPrune } from './reference-memory.js';
+import { attentionBackward, attentionForward, meanPoolRows, memoryPrune } from './reference-memory.js';
 
 function rows(count: number, fn: (r: number) => void): void {
   for (let r = 0; r < count; r++) fn(r);
@@ -184,6 +184,7 @@ export const referenceKernels: Kernels<FloatArray> = {
   attentionForward,
   attentionBackward,
   memoryPrune,
+  meanPoolRows,
 
   adam(param, grad, m, v, n, lr, beta1, beta2, eps, step) {
     const stepSize = lr / (1 - beta1 ** step);

@@ -46,17 +46,22 @@ export interface AttentionSpec {
   block: number;
   heads: number;
   headDim: number;
-  /** Farthest distance a query sees (Transformer-XL's window; effectively unbounded for Expire-Span). */
+  /** Farthest distance a query sees (effectively unbounded for Expire-Span). */
   window: number;
-  /** Expire mode: ramp length R and the cap on spans (noisy training; Infinity otherwise). */
+  /** Expire and adaptive modes: the mask's ramp length R. */
   ramp: number;
-  cap: number;
+  /** Expire mode: the cap on spans (noisy training; Infinity otherwise). Adaptive: attn-lim. */
+  limit: number;
+  /** Compressive mode: compression rate, and compressed rows at the start of every stream. */
+  rate: number;
+  compressed: number;
 }
 
 /**
- * Multi-head attention of the block's queries over ragged memories.
- * q: [batch * block, heads * headDim]; k, v: [rows, heads * headDim]; keyPe: [1, headDim, P];
- * spans (expire mode): [rows], the learned span e of every memory; counters: its age.
+ * Multi-head attention of the block's queries over ragged memories (kernels/attention.ts).
+ * q: [batch * block, heads * headDim]; k, v: [rows, heads * headDim]; keyPe: [1, headDim, P].
+ * spans: expire mode, the span e of every memory row [rows]; adaptive mode, the span ratio of
+ * every head [heads] (or [1]). counters: expire mode, every memory's age.
  * Returns out like q and, in expire mode, aux [batch]: each stream's span loss before its coefficient.
  */
 export function memoryAttention(t: Tape, s: AttentionSpec, q: Tensor, k: Tensor, v: Tensor, layout: Ragged, keyPe: Tensor, spans: Tensor | null, counters: Float32Array): { out: Tensor; aux: Tensor | null } {
@@ -69,22 +74,22 @@ export function memoryAttention(t: Tape, s: AttentionSpec, q: Tensor, k: Tensor,
   }
   if (keyPe.shape.length !== 3 || keyPe.shape[1] !== s.headDim) throw new ShapeError(op, `keyPe ${shapeString(keyPe.shape)} must be [1, ${s.headDim}, P]`);
   if (expire && (!spans || spans.size !== rows)) throw new ShapeError(op, `expire mode needs one span per memory row (${rows})`);
+  if (s.mode === AttentionMode.Adaptive && (!spans || (spans.size !== s.heads && spans.size !== 1))) throw new ShapeError(op, `adaptive mode needs one span ratio per head (${s.heads}) or one`);
   const peLen = keyPe.shape[2];
   const none = new Float32Array(0);
   const spanData = spans?.data ?? none;
   const out = t.tensor(q.shape, t.tracks(q, k, v, keyPe, spans));
   const aux = expire ? t.tensor([s.batch], t.tracks(spans)) : null;
   const probs = t.scratch(s.heads * s.block * rows);
-  kernels.attentionForward(s.mode, s.batch, s.block, s.heads, s.headDim, peLen, s.window, q.data, k.data, v.data, layout.offsets, keyPe.data, spanData, counters, s.ramp, s.cap, out.data, probs, aux?.data ?? none);
+  const dims = [s.mode, s.batch, s.block, s.heads, s.headDim, peLen, s.window, s.rate, s.compressed] as const;
+  kernels.attentionForward(...dims, q.data, k.data, v.data, layout.offsets, keyPe.data, spanData, counters, s.ramp, s.limit, out.data, probs, aux?.data ?? none);
   if (out.requiresGrad || aux?.requiresGrad) {
     t.record(() => {
       // Inputs that need no gradient still get a buffer: the kernel writes all of them.
-      const grad = (x: Tensor | null, size: number) => (x?.requiresGrad ? t.gradOf(x) : t.scratch(size, true));
-      kernels.attentionBackward(
-        s.mode, s.batch, s.block, s.heads, s.headDim, peLen, s.window, q.data, k.data, v.data, layout.offsets, keyPe.data, spanData, counters, s.ramp, s.cap,
-        probs, out.requiresGrad ? t.gradOf(out) : t.scratch(out.size, true), aux?.requiresGrad ? t.gradOf(aux) : expire ? t.scratch(s.batch, true) : none,
-        grad(q, q.size), grad(k, k.size), grad(v, v.size), grad(keyPe, keyPe.size), expire ? grad(spans, rows) : none,
-      );
+      const grad = (x: Tensor | null) => (x === null ? none : x.requiresGrad ? t.gradOf(x) : t.scratch(x.size, true));
+      const auxGrad = aux === null ? none : aux.requiresGrad ? t.gradOf(aux) : t.scratch(s.batch, true);
+      kernels.attentionBackward(...dims, q.data, k.data, v.data, layout.offsets, keyPe.data, spanData, counters, s.ramp, s.limit,
+        probs, t.gradOf(out), auxGrad, grad(q), grad(k), grad(v), grad(keyPe), grad(spans));
     });
   }
   return { out, aux };

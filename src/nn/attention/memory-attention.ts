@@ -60,7 +60,9 @@ export class MemoryAttention {
         headDim: c.headDim,
         window: c.expireSpan ? 2 ** 31 - 1 : c.attnLim,
         ramp: c.expireSpanRamp,
-        cap: ctx.spanCap,
+        limit: ctx.spanCap,
+        rate: 1,
+        compressed: 0,
       },
       q, k, v, ctx.layout, this.keyPe, spans, ctx.counters,
     );
