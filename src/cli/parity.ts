@@ -1,6 +1,7 @@
 // `expire-span parity FILE.safetensors [...]`: replays golden files dumped from the authors'
 // PyTorch code and compares every tensor they hold (see src/train/parity.ts).
 import { parseArgs } from 'node:util';
+import { modelName } from '../model/config.js';
 import { runParity } from '../train/parity.js';
 import { CliError } from './errors.js';
 
@@ -37,7 +38,7 @@ export function parityCommand(argv: string[]): void {
         console.log(`${r.file}: ERROR — ${r.error}`);
         continue;
       }
-      console.log(`${r.file}: ${r.config.expireSpan ? 'Expire-Span' : 'Transformer-XL'}, ${r.config.nlayers} layers, ${r.blocks} blocks — ${r.ok ? 'PASS' : 'FAIL'}`);
+      console.log(`${r.file}: ${modelName(r.config)}, ${r.config.nlayers} layers, ${r.blocks} blocks — ${r.ok ? 'PASS' : 'FAIL'}`);
       for (const g of r.groups) {
         const flag = g.worst <= tolerance ? 'ok  ' : 'FAIL';
         console.log(`  ${flag} ${g.name.padEnd(15)} max rel err ${g.worst.toExponential(2).padStart(9)}  (${g.compared} compared; worst: ${g.where})`);

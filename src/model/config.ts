@@ -36,6 +36,26 @@ export interface ModelConfig {
   expireSpanNoisy: boolean;
   /** --expire-span-layerdrop: probability of skipping a layer in training. */
   expireSpanLayerdrop: number;
+  /** --adapt-span: Adaptive-Span (a learned span per head) on the Transformer-XL layer. */
+  adaptSpan: boolean;
+  /** --adapt-span-loss: coefficient of the span penalty mean(z) * attn-lim. */
+  adaptSpanLoss: number;
+  /** --adapt-span-len: ramp length of the adaptive mask. */
+  adaptSpanLen: number;
+  /** --adapt-span-init: initial span ratio z. */
+  adaptSpanInit: number;
+  /** --adapt-span-cache: shrink the cache to the largest span (plus 64). */
+  adaptSpanCache: boolean;
+  /** --adapt-span-trim-step: positions beyond the largest span are skipped in multiples of this. */
+  adaptSpanTrimStep: number;
+  /** --adapt-span-layer: one span per layer instead of one per head. */
+  adaptSpanLayer: boolean;
+  /** --compress: the Compressive Transformer (mean-pool variant). */
+  compress: boolean;
+  /** --compress-rate: states pooled into one compressed memory. */
+  compressRate: number;
+  /** --compress-size: compressed memory, counted in states before compression. */
+  compressSize: number;
 }
 
 export const DEFAULT_CONFIG: Omit<ModelConfig, 'vocabSize'> = {
@@ -55,6 +75,16 @@ export const DEFAULT_CONFIG: Omit<ModelConfig, 'vocabSize'> = {
   expireSpanPreDiv: 1,
   expireSpanNoisy: false,
   expireSpanLayerdrop: 0,
+  adaptSpan: false,
+  adaptSpanLoss: 0,
+  adaptSpanLen: 32,
+  adaptSpanInit: 0,
+  adaptSpanCache: false,
+  adaptSpanTrimStep: 64,
+  adaptSpanLayer: false,
+  compress: false,
+  compressRate: 4,
+  compressSize: 128,
 };
 
 /** Reference flag name of each field (for messages and for reading the reference's args). */
@@ -76,6 +106,16 @@ export const FLAG: Record<keyof ModelConfig, string> = {
   expireSpanPreDiv: 'expire-span-pre-div',
   expireSpanNoisy: 'expire-span-noisy',
   expireSpanLayerdrop: 'expire-span-layerdrop',
+  adaptSpan: 'adapt-span',
+  adaptSpanLoss: 'adapt-span-loss',
+  adaptSpanLen: 'adapt-span-len',
+  adaptSpanInit: 'adapt-span-init',
+  adaptSpanCache: 'adapt-span-cache',
+  adaptSpanTrimStep: 'adapt-span-trim-step',
+  adaptSpanLayer: 'adapt-span-layer',
+  compress: 'compress',
+  compressRate: 'compress-rate',
+  compressSize: 'compress-size',
 };
 
 export class ConfigError extends Error {
@@ -96,7 +136,7 @@ export function makeConfig(partial: Partial<ModelConfig> & { vocabSize: number }
     const v = c[f] as number;
     if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new ConfigError(f, `must be ${range}, got ${v}`);
   };
-  for (const f of ['preNorm', 'expireSpan', 'expireSpanNoisy'] as const) {
+  for (const f of ['preNorm', 'expireSpan', 'expireSpanNoisy', 'adaptSpan', 'adaptSpanCache', 'adaptSpanLayer', 'compress'] as const) {
     if (typeof c[f] !== 'boolean') throw new ConfigError(f, `must be true or false, got ${String(c[f])}`);
   }
   int('vocabSize', 1);
@@ -113,6 +153,18 @@ export function makeConfig(partial: Partial<ModelConfig> & { vocabSize: number }
   real('expireSpanInitPercentage', (v) => v > 0 && v < 1, 'in (0, 1)');
   real('expireSpanPreDiv', (v) => v > 0, 'a positive number');
   real('expireSpanLayerdrop', (v) => v >= 0 && v < 1, 'in [0, 1)');
+  real('adaptSpanLoss', (v) => v >= 0, 'a non-negative number');
+  real('adaptSpanLen', (v) => v > 0, 'a positive number');
+  real('adaptSpanInit', (v) => v >= 0 && v <= 1, 'in [0, 1]');
+  int('adaptSpanTrimStep', 1);
+  int('compressRate', 1, 1 << 20);
+  int('compressSize', 1);
+  const kinds = [c.expireSpan && 'expire-span', c.adaptSpan && 'adapt-span', c.compress && 'compress'].filter(Boolean);
+  if (kinds.length > 1) throw new ConfigError(c.adaptSpan ? 'adaptSpan' : 'compress', `choose one of --expire-span, --adapt-span and --compress, not ${kinds.join(' and ')}`);
+  if (c.compress) {
+    if (c.compressSize % c.compressRate !== 0) throw new ConfigError('compressSize', `must be a multiple of compress-rate ${c.compressRate}, got ${c.compressSize}`);
+    if (c.memSz % c.compressRate !== 0) throw new ConfigError('compressRate', `must divide mem-sz ${c.memSz}, got ${c.compressRate}`);
+  }
   if (c.headDim === 0) {
     if (c.hidSz % c.nheads !== 0) {
       throw new ConfigError('nheads', `hid-sz ${c.hidSz} is not divisible by ${c.nheads} heads (set --head-dim to choose the head width)`);
@@ -130,13 +182,27 @@ export function configFromReferenceArgs(args: Record<string, unknown>, vocabSize
     const key = flag.replaceAll('-', '_');
     if (field !== 'vocabSize' && key in args) (partial as Record<string, unknown>)[field] = args[key];
   }
-  for (const unsupported of ['compress', 'feedback', 'staircase', 'adapt_span']) {
+  for (const unsupported of ['feedback', 'staircase']) {
     if (args[unsupported] === true) throw new Error(`reference args: --${unsupported.replaceAll('_', '-')} models are not supported yet`);
   }
   return makeConfig(partial);
 }
 
-/** Length of the shared position embedding: the last M steps (Expire-Span) or the window. */
+/** Compressed memories kept per stream (Compressive Transformer): compress-size / compress-rate. */
+export function compressedLength(c: ModelConfig): number {
+  return c.compress ? c.compressSize / c.compressRate : 0;
+}
+
+/** Length of the shared position embedding: the last M steps (Expire-Span), the window plus the
+ * compressed slots (Compressive), or the window. */
 export function positionLength(c: ModelConfig): number {
-  return c.expireSpan ? Math.min(c.attnLim, c.memSz) : c.attnLim;
+  if (c.expireSpan) return Math.min(c.attnLim, c.memSz);
+  return c.compress ? c.attnLim + compressedLength(c) + 1 : c.attnLim;
+}
+
+/** The model's name in reports. */
+export function modelName(c: ModelConfig): string {
+  if (c.expireSpan) return 'Expire-Span';
+  if (c.adaptSpan) return 'Adaptive-Span';
+  return c.compress ? 'Compressive Transformer' : 'Transformer-XL';
 }

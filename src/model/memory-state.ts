@@ -3,7 +3,7 @@
 // from the next block's first query) and the per-stream row offsets. Streams are ragged: each
 // keeps exactly its own live memories. A value that can be copied, saved, restored, inspected
 // and reset stream by stream.
-import type { ModelConfig } from './config.js';
+import { compressedLength, type ModelConfig } from './config.js';
 
 export interface LayerMemory {
   /** rows x width */
@@ -12,6 +12,8 @@ export interface LayerMemory {
   counters: Float32Array;
   /** batch + 1: stream b owns rows offsets[b] .. offsets[b+1]-1 */
   offsets: Int32Array;
+  /** Compressive Transformer: batch x C x width compressed memories (C per stream). */
+  compressed?: Float32Array;
 }
 
 export class MemoryState {
@@ -23,7 +25,8 @@ export class MemoryState {
 
   /**
    * The reference's starting memory: Expire-Span holds min(L, M) zero vectors with counters
-   * M, M-1, ..., 1 (their distances from the first query); Transformer-XL holds L zero vectors.
+   * M, M-1, ..., 1 (their distances from the first query); the others hold L zero vectors (and
+   * the Compressive Transformer C zero compressed memories).
    */
   static initial(c: ModelConfig, batch: number): MemoryState {
     const layers = Array.from({ length: c.nlayers }, () => initialLayer(c, batch));
@@ -45,7 +48,7 @@ export class MemoryState {
     return new MemoryState(
       this.batch,
       this.width,
-      this.layers.map((l) => ({ hidden: l.hidden.slice(), counters: l.counters.slice(), offsets: l.offsets.slice() })),
+      this.layers.map((l) => ({ hidden: l.hidden.slice(), counters: l.counters.slice(), offsets: l.offsets.slice(), compressed: l.compressed?.slice() })),
     );
   }
 
@@ -66,7 +69,12 @@ export class MemoryState {
         at += to - from;
         offsets[s + 1] = at;
       }
-      this.layers[layer] = { hidden, counters, offsets };
+      let compressed = l.compressed;
+      if (compressed && fresh.compressed) {
+        compressed = compressed.slice();
+        compressed.set(fresh.compressed, b * fresh.compressed.length);
+      }
+      this.layers[layer] = { hidden, counters, offsets, compressed };
     });
   }
 }
@@ -79,5 +87,6 @@ function initialLayer(c: ModelConfig, batch: number): LayerMemory {
     hidden: new Float32Array(batch * rows * c.hidSz),
     counters,
     offsets: Int32Array.from({ length: batch + 1 }, (_, b) => b * rows),
+    compressed: c.compress ? new Float32Array(batch * compressedLength(c) * c.hidSz) : undefined,
   };
 }

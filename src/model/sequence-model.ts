@@ -1,15 +1,13 @@
 // The block-recurrent sequence model (Expire-Span, or the Transformer-XL baseline): embeddings,
 // layers that attend over their per-stream memories, and a log-softmax output. forward() takes
 // one block of M tokens per stream, and leaves in `memory` what the next block will see.
-import { AttentionMode } from '../kernels/attention.js';
-import { kernels } from '../kernels/index.js';
 import { ConfigError, positionLength, type ModelConfig } from './config.js';
 import type { MemoryState } from './memory-state.js';
+import { enterBlock, leaveBlock } from './memory-step.js';
 import { Linear } from '../nn/linear.js';
 import { LayerNorm } from '../nn/layer-norm.js';
 import { normal, ParameterStore } from '../nn/parameters.js';
 import { TransformerLayer } from '../nn/transformer-layer.js';
-import { joinMemory } from '../tensor/memory-ops.js';
 import { add, crossEntropy, embedding, scale, sum } from '../tensor/ops.js';
 import { Random } from '../tensor/random.js';
 import type { Tape } from '../tensor/tape.js';
@@ -69,23 +67,19 @@ export class SequenceModel {
     }
     if (training && c.dropout > 0) throw new ConfigError('dropout', 'dropout in training is not implemented yet; use --dropout 0');
     const spanCap = training && c.expireSpan && c.expireSpanNoisy ? random.next() * c.attnLim : Infinity;
-    const blockCounters = Float32Array.from({ length: block }, (_, m) => -m);
 
     let h = embedding(t, x, this.inEmb, [batch * block]);
     const auxTerms: Tensor[] = [];
     this.layers.forEach((layer, l) => {
-      const mem = memory.layers[l];
-      const { packed, offsets } = joinMemory(t, mem.hidden, mem.offsets, h, batch, block);
-      const counters = new Float32Array(offsets[batch]);
-      for (let b = 0; b < batch; b++) {
-        counters.set(mem.counters.subarray(mem.offsets[b], mem.offsets[b + 1]), offsets[b]);
-        counters.set(blockCounters, offsets[b + 1] - block);
-      }
+      const cacheSize = layer.attn.cacheSize();
+      const input = enterBlock(t, c, memory.layers[l], h, batch);
       const dropped = training && c.expireSpanLayerdrop > 0 && random.next() < c.expireSpanLayerdrop;
-      const result = layer.forward(t, h, packed, { batch, layout: { offsets }, counters, spanCap }, dropped);
+      const ctx = { batch, layout: { offsets: input.offsets }, counters: input.counters, spanCap, compressed: input.compressed };
+      const result = layer.forward(t, h, input.packed, ctx, dropped);
       if (result.out) h = result.out;
-      if (result.aux && training) auxTerms.push(scale(t, sum(t, result.aux), c.expireSpanLoss / batch));
-      memory.layers[l] = prune(c, batch, packed.data, counters, offsets, result.spans?.data);
+      if (training && result.aux) auxTerms.push(scale(t, sum(t, result.aux), c.expireSpanLoss / batch));
+      if (training && layer.attn.adaptiveSpan) auxTerms.push(layer.attn.adaptiveSpan.loss(t));
+      memory.layers[l] = leaveBlock(c, batch, input, result.spans?.data, cacheSize);
     });
 
     if (this.outNorm) h = this.outNorm.forward(t, h);
@@ -93,13 +87,10 @@ export class SequenceModel {
     const aux = auxTerms.length > 0 ? auxTerms.reduce((a, b) => add(t, a, b)) : null;
     return { logprobs: ce.logprobs, nll: ce.loss, nllPerToken: ce.nll, aux, loss: aux ? add(t, ce.loss, aux) : ce.loss };
   }
+
+  /** Keeps parameters in their allowed ranges; call after every optimiser update. */
+  clampParameters(): void {
+    for (const layer of this.layers) layer.attn.adaptiveSpan?.clamp();
+  }
 }
 
-/** The memories of [cache ; block] that the next block can still see, aged by one block. */
-function prune(c: ModelConfig, batch: number, hidden: Float32Array, counters: Float32Array, offsets: Int32Array, spans: Float32Array | undefined) {
-  const rows = offsets[batch];
-  const next = { hidden: new Float32Array(rows * c.hidSz), counters: new Float32Array(rows), offsets: new Int32Array(batch + 1) };
-  const mode = c.expireSpan ? AttentionMode.Expire : AttentionMode.Window;
-  const kept = kernels.memoryPrune(mode, batch, c.memSz, c.hidSz, c.expireSpanRamp, c.attnLim, hidden, counters, offsets, spans ?? new Float32Array(0), next.hidden, next.counters, next.offsets);
-  return { hidden: next.hidden.slice(0, kept * c.hidSz), counters: next.counters.slice(0, kept), offsets: next.offsets };
-}

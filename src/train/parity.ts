@@ -102,8 +102,14 @@ export function runParity(path: string, tolerance = 1e-4): ParityReport {
   for (let l = 0; l < L; l++) {
     const h = tensors.get(`init.h.${l}`)!;
     const rows = h.shape[1];
-    const counters = tensors.has(`init.c.${l}`) ? get(`init.c.${l}`) : Float32Array.from({ length: batch * rows }, (_, i) => rows - (i % rows));
-    memory.layers[l] = { hidden: get(`init.h.${l}`).slice(), counters: counters.slice(), offsets: Int32Array.from({ length: batch + 1 }, (_, b) => b * rows) };
+    // init.c holds Expire-Span's counters, or the Compressive Transformer's compressed memory.
+    const counters = config.expireSpan ? get(`init.c.${l}`) : Float32Array.from({ length: batch * rows }, (_, i) => rows - (i % rows));
+    memory.layers[l] = {
+      hidden: get(`init.h.${l}`).slice(),
+      counters: counters.slice(),
+      offsets: Int32Array.from({ length: batch + 1 }, (_, b) => b * rows),
+      compressed: config.compress ? get(`init.c.${l}`).slice() : undefined,
+    };
   }
 
   const groups = new Groups();
@@ -130,6 +136,7 @@ export function runParity(path: string, tolerance = 1e-4): ParityReport {
   params.forEach((p, i) => p.grad!.set(block0Grads![i]));
   clipGradNorm(params, meta.grad_clip);
   new Adam(params, { lr: meta.adam_lr }).update();
+  model.clampParameters();
   for (const [name, p] of model.params.entries()) groups.add('adam step', `adam.param.${name}`, relativeError(p.data, get(`adam.param.${name}`)));
 
   const list = groups.list;
@@ -151,6 +158,7 @@ function compareCaches(model: SequenceModel, memory: MemoryState, k: number, get
     const ours = memory.layers[l];
     if (!c.expireSpan) {
       groups.add('cache hidden', `block${k}.h.${l}`, relativeError(ours.hidden, refH));
+      if (c.compress) groups.add('cache compressed', `block${k}.c.${l}`, relativeError(ours.compressed!, get(`block${k}.c.${l}`)));
       continue;
     }
     const refC = get(`block${k}.c.${l}`);

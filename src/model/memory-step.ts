@@ -1,0 +1,73 @@
+// How one layer's memory meets a block and what it keeps afterwards, for every model kind.
+//
+// Entering: the layer attends over [memory ; block] per stream. The Compressive Transformer puts
+// its compressed memories first: [compressed (C) ; pool(oldest M states) (M/c) ; cache (L) ; block].
+// Leaving: Expire-Span keeps the memories still alive at the next block; the others keep each
+// stream's last cache-size states (and the Compressive Transformer its last C compressed ones).
+import { AttentionMode } from '../kernels/attention.js';
+import { kernels } from '../kernels/index.js';
+import { joinMemory } from '../tensor/memory-ops.js';
+import type { Tape } from '../tensor/tape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { compressedLength, type ModelConfig } from './config.js';
+import type { LayerMemory } from './memory-state.js';
+
+export interface LayerInput {
+  /** [rows, H]: every stream's memory followed by its block; gradients reach the block rows. */
+  packed: Tensor;
+  offsets: Int32Array;
+  /** Age of every row from the block's first query (block rows: 0, -1, ..., -(M-1)). */
+  counters: Float32Array;
+  /** Compressed rows at the start of every stream (Compressive Transformer), else 0. */
+  compressed: number;
+}
+
+export function enterBlock(t: Tape, c: ModelConfig, mem: LayerMemory, h: Tensor, batch: number): LayerInput {
+  const M = c.memSz, H = c.hidSz;
+  let cache = mem.hidden, cacheOffsets = mem.offsets, cacheCounters = mem.counters, compressed = 0;
+  if (c.compress) {
+    // Compressed memory first; the oldest M states of [cache ; block] (all in the cache, as
+    // L >= M) are mean-pooled into M/c new compressed states.
+    const C = compressedLength(c), fresh = M / c.compressRate;
+    compressed = C + fresh;
+    const rows = mem.offsets[batch] + batch * compressed;
+    cache = new Float32Array(rows * H);
+    cacheCounters = new Float32Array(rows);
+    cacheOffsets = new Int32Array(batch + 1);
+    for (let b = 0; b < batch; b++) {
+      const at = mem.offsets[b] + b * compressed, lb = mem.offsets[b + 1] - mem.offsets[b];
+      cache.set(mem.compressed!.subarray(b * C * H, (b + 1) * C * H), at * H);
+      kernels.meanPoolRows(mem.hidden.subarray(mem.offsets[b] * H, (mem.offsets[b] + M) * H), M, H, c.compressRate, cache.subarray((at + C) * H, (at + compressed) * H));
+      cache.set(mem.hidden.subarray(mem.offsets[b] * H, mem.offsets[b + 1] * H), (at + compressed) * H);
+      cacheCounters.set(mem.counters.subarray(mem.offsets[b], mem.offsets[b + 1]), at + compressed);
+      cacheOffsets[b + 1] = at + compressed + lb;
+    }
+  }
+  const { packed, offsets } = joinMemory(t, cache, cacheOffsets, h, batch, M);
+  const counters = new Float32Array(offsets[batch]);
+  const blockCounters = Float32Array.from({ length: M }, (_, m) => -m);
+  for (let b = 0; b < batch; b++) {
+    counters.set(cacheCounters.subarray(cacheOffsets[b], cacheOffsets[b + 1]), offsets[b]);
+    counters.set(blockCounters, offsets[b + 1] - M);
+  }
+  return { packed, offsets, counters, compressed };
+}
+
+/** The layer's memory for the next block. spans: Expire-Span's span of every packed row. */
+export function leaveBlock(c: ModelConfig, batch: number, input: LayerInput, spans: Float32Array | undefined, cacheSize: number): LayerMemory {
+  const { packed, offsets, counters } = input, rows = offsets[batch], H = c.hidSz;
+  const next = { hidden: new Float32Array(rows * H), counters: new Float32Array(rows), offsets: new Int32Array(batch + 1) };
+  const mode = c.expireSpan ? AttentionMode.Expire : AttentionMode.Window;
+  const kept = kernels.memoryPrune(mode, batch, c.memSz, H, c.expireSpanRamp, cacheSize, packed.data, counters, offsets, spans ?? new Float32Array(0), next.hidden, next.counters, next.offsets);
+  const memory: LayerMemory = { hidden: next.hidden.slice(0, kept * H), counters: next.counters.slice(0, kept), offsets: next.offsets };
+  if (c.compress) {
+    // The last C of [compressed ; new compressed] of every stream.
+    const C = compressedLength(c), fresh = c.memSz / c.compressRate;
+    memory.compressed = new Float32Array(batch * C * H);
+    for (let b = 0; b < batch; b++) {
+      const from = (offsets[b] + fresh) * H;
+      memory.compressed.set(packed.data.subarray(from, from + C * H), b * C * H);
+    }
+  }
+  return memory;
+}
