@@ -26,10 +26,11 @@ export class MemoryState {
   /**
    * The reference's starting memory: Expire-Span holds min(L, M) zero vectors with counters
    * M, M-1, ..., 1 (their distances from the first query); the others hold L zero vectors (and
-   * the Compressive Transformer C zero compressed memories).
+   * the Compressive Transformer C zero compressed memories). `cacheSizes` overrides L per layer
+   * (Adaptive-Span's shrunk caches: SequenceModel.cacheSizes()).
    */
-  static initial(c: ModelConfig, batch: number): MemoryState {
-    const layers = Array.from({ length: c.nlayers }, () => initialLayer(c, batch));
+  static initial(c: ModelConfig, batch: number, cacheSizes?: readonly number[]): MemoryState {
+    const layers = Array.from({ length: c.nlayers }, (_, l) => initialLayer(c, batch, cacheSizes?.[l]));
     return new MemoryState(batch, c.hidSz, layers);
   }
 
@@ -53,10 +54,10 @@ export class MemoryState {
   }
 
   /** Gives stream b the starting memory again (at the end of its data, or between episodes). */
-  resetStream(c: ModelConfig, b: number): void {
+  resetStream(c: ModelConfig, b: number, cacheSizes?: readonly number[]): void {
     if (!Number.isInteger(b) || b < 0 || b >= this.batch) throw new RangeError(`resetStream: no stream ${b} (batch ${this.batch})`);
-    const fresh = initialLayer(c, 1);
     this.layers.forEach((l, layer) => {
+      const fresh = initialLayer(c, 1, cacheSizes?.[layer]);
       const w = this.width, o = l.offsets;
       const freshRows = fresh.offsets[1];
       const rows = o[this.batch] - (o[b + 1] - o[b]) + freshRows;
@@ -79,8 +80,8 @@ export class MemoryState {
   }
 }
 
-function initialLayer(c: ModelConfig, batch: number): LayerMemory {
-  const rows = c.expireSpan ? Math.min(c.attnLim, c.memSz) : c.attnLim;
+function initialLayer(c: ModelConfig, batch: number, cacheSize = c.attnLim): LayerMemory {
+  const rows = c.expireSpan ? Math.min(c.attnLim, c.memSz) : cacheSize;
   const counters = new Float32Array(batch * rows);
   for (let b = 0; b < batch; b++) for (let i = 0; i < rows; i++) counters[b * rows + i] = rows - i;
   return {

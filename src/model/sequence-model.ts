@@ -2,7 +2,7 @@
 // layers that attend over their per-stream memories, and a log-softmax output. forward() takes
 // one block of M tokens per stream, and leaves in `memory` what the next block will see.
 import { ConfigError, positionLength, type ModelConfig } from './config.js';
-import type { MemoryState } from './memory-state.js';
+import { MemoryState } from './memory-state.js';
 import { enterBlock, leaveBlock } from './memory-step.js';
 import { Linear } from '../nn/linear.js';
 import { LayerNorm } from '../nn/layer-norm.js';
@@ -86,6 +86,16 @@ export class SequenceModel {
     const ce = crossEntropy(t, this.out.forward(t, h), y);
     const aux = auxTerms.length > 0 ? auxTerms.reduce((a, b) => add(t, a, b)) : null;
     return { logprobs: ce.logprobs, nll: ce.loss, nllPerToken: ce.nll, aux, loss: aux ? add(t, ce.loss, aux) : ce.loss };
+  }
+
+  /** Memory rows each layer keeps between blocks (Transformer-XL-style models). */
+  cacheSizes(): number[] {
+    return this.layers.map((layer) => layer.attn.cacheSize());
+  }
+
+  /** The starting memory for `batch` streams. */
+  initialMemory(batch: number): MemoryState {
+    return MemoryState.initial(this.config, batch, this.cacheSizes());
   }
 
   /** Keeps parameters in their allowed ranges; call after every optimiser update. */

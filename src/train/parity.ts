@@ -3,7 +3,7 @@
 import { readSafetensorsFile } from '../io/file.js';
 import type { StoredTensor } from '../io/safetensors.js';
 import { configFromReferenceArgs, type ModelConfig } from '../model/config.js';
-import { MemoryState } from '../model/memory-state.js';
+import type { MemoryState } from '../model/memory-state.js';
 import { SequenceModel } from '../model/sequence-model.js';
 import { Tape } from '../tensor/tape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -98,7 +98,7 @@ export function runParity(path: string, tolerance = 1e-4): ParityReport {
   }
 
   const batch = meta.batch, L = config.nlayers;
-  const memory = MemoryState.initial(config, batch);
+  const memory = model.initialMemory(batch);
   for (let l = 0; l < L; l++) {
     const h = tensors.get(`init.h.${l}`)!;
     const rows = h.shape[1];
