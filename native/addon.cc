@@ -145,7 +145,8 @@ Value SigmoidBackward(const CallbackInfo& info) {
 }
 
 // (mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, k, v, offsets, keyPe,
-//  spans, counters, ramp, limit, ...): the leading arguments of both attention kernels.
+//  spans, counters, ramp, limit, dropout, seed, ...): the leading arguments of both attention
+//  kernels.
 es::AttentionArgs attention_args(const CallbackInfo& info) {
   es::AttentionArgs a;
   a.mode = static_cast<int>(num(info, 0));
@@ -167,17 +168,19 @@ es::AttentionArgs attention_args(const CallbackInfo& info) {
   a.counters = f32(info, 15);
   a.ramp = real(info, 16);
   a.limit = real(info, 17);
+  a.dropout = real(info, 18);
+  a.seed = static_cast<unsigned>(info[19].As<Napi::Number>().Uint32Value());
   return a;
 }
 // (..., out, probs, aux)
 Value AttentionForward(const CallbackInfo& info) {
-  es::attention_forward(attention_args(info), f32(info, 18), f32(info, 19), f32(info, 20));
+  es::attention_forward(attention_args(info), f32(info, 20), f32(info, 21), f32(info, 22));
   return info.Env().Undefined();
 }
 // (..., probs, dout, auxGrad, dq, dk, dv, dkeyPe, dspans)
 Value AttentionBackward(const CallbackInfo& info) {
-  es::attention_backward(attention_args(info), f32(info, 18), f32(info, 19), f32(info, 20),
-                         f32(info, 21), f32(info, 22), f32(info, 23), f32(info, 24), f32(info, 25));
+  es::attention_backward(attention_args(info), f32(info, 20), f32(info, 21), f32(info, 22),
+                         f32(info, 23), f32(info, 24), f32(info, 25), f32(info, 26), f32(info, 27));
   return info.Env().Undefined();
 }
 // (x, rows, width, rate, out)
@@ -193,6 +196,16 @@ Value MemoryPrune(const CallbackInfo& info) {
       num(info, 3), real(info, 4), num(info, 5), f32(info, 6), f32(info, 7), i32(info, 8),
       f32(info, 9), f32(info, 10), f32(info, 11), i32(info, 12));
   return Napi::Number::New(info.Env(), static_cast<double>(kept));
+}
+
+// (x, y, n, p, seed) and (dy, dx, n, p, seed)
+Value DropoutForward(const CallbackInfo& info) {
+  es::dropout_forward(f32(info, 0), f32(info, 1), num(info, 2), real(info, 3), info[4].As<Napi::Number>().Uint32Value());
+  return info.Env().Undefined();
+}
+Value DropoutBackward(const CallbackInfo& info) {
+  es::dropout_backward(f32(info, 0), f32(info, 1), num(info, 2), real(info, 3), info[4].As<Napi::Number>().Uint32Value());
+  return info.Env().Undefined();
 }
 
 Value SumSquares(const CallbackInfo& info) {
@@ -278,6 +291,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"attentionBackward", AttentionBackward},
       {"memoryPrune", MemoryPrune},
       {"meanPoolRows", MeanPoolRows},
+      {"dropoutForward", DropoutForward},
+      {"dropoutBackward", DropoutBackward},
       {"sumSquares", SumSquares},
       {"sum", Sum},
       {"layerNormForward", LayerNormForward},

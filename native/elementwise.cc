@@ -1,5 +1,6 @@
 #include <cmath>
 
+#include "dropout.h"
 #include "kernels.h"
 #include "thread_pool.h"
 
@@ -67,6 +68,17 @@ void sigmoid_forward(const float* x, float* y, long n) {
 }
 void sigmoid_backward(const float* y, const float* dy, float* dx, long n) {
   parallel_range(n, GRAIN, [&](long i, long j) { sigmoid_backward_span(y + i, dy + i, dx + i, j - i); });
+}
+
+void dropout_forward(const float* x, float* y, long n, float p, unsigned seed) {
+  parallel_range(n, GRAIN / 4, [&](long i, long j) {
+    for (long k = i; k < j; k++) y[k] = x[k] * dropout_factor(seed, k, p);
+  });
+}
+void dropout_backward(const float* dy, float* dx, long n, float p, unsigned seed) {
+  parallel_range(n, GRAIN / 4, [&](long i, long j) {
+    for (long k = i; k < j; k++) dx[k] += dy[k] * dropout_factor(seed, k, p);
+  });
 }
 
 void add_bias(const float* x, const float* bias, float* out, long rows, long cols) {

@@ -26,6 +26,9 @@ void relu_forward(const float* x, float* y, long n);                 // y = max(
 void relu_backward(const float* y, const float* dy, float* dx, long n);  // dx += dy * (y > 0)
 void sigmoid_forward(const float* x, float* y, long n);              // y = 1 / (1 + exp(-x))
 void sigmoid_backward(const float* y, const float* dy, float* dx, long n);  // dx += dy * y (1 - y)
+// y = x * factor, factor 0 with probability p else 1 / (1 - p), from (seed, index) (dropout.h)
+void dropout_forward(const float* x, float* y, long n, float p, unsigned seed);
+void dropout_backward(const float* dy, float* dx, long n, float p, unsigned seed);  // dx += dy * factor
 double sum_squares(const float* x, long n);                          // sum of x^2, in double
 double sum(const float* x, long n);
 

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "dropout.h"
 #include "kernels.h"
 #include "thread_pool.h"
 
@@ -134,8 +135,11 @@ void attention_forward(const AttentionArgs& a, float* out, float* probs, float* 
         const float norm = masked(a) ? static_cast<float>(1.0 / (pc + kEps)) : 1.f;
         float* o = out + qrow;
         std::fill(o, o + D, 0.f);
-        for (size_t j = 0; j < n; j++)
-          axpy_n(s.p[j] * clamp01(s.keys.x[j]) * norm, a.v + s.keys.row[j] * width + h * D, o, D);
+        const long slot0 = static_cast<long>(K) * M * base + (static_cast<long>(h) * M + m) * lb - base;
+        for (size_t j = 0; j < n; j++) {
+          const float drop = dropout_factor(a.seed, slot0 + s.keys.row[j], a.dropout);
+          if (drop != 0.f) axpy_n(s.p[j] * clamp01(s.keys.x[j]) * norm * drop, a.v + s.keys.row[j] * width + h * D, o, D);
+        }
       }
     }
   });
@@ -185,14 +189,17 @@ void attention_backward(const AttentionArgs& a, const float* probs, const float*
           double pc = 0;
           for (size_t j = 0; j < n; j++) pc += p[s.keys.row[j]] * clamp01(s.keys.x[j]);
           const float norm = masked(a) ? static_cast<float>(1.0 / (pc + kEps)) : 1.f;
-          // Through the values: dw_j = dout . v_j; dv_j += w_j dout; g = sum w_j dw_j.
+          // Through dropout and the values: dw_j = drop_j (dout . v_j); dv_j += w_j drop_j dout;
+          // g = sum w_j dw_j.
+          const long slot0 = static_cast<long>(K) * M * base + (static_cast<long>(h) * M + m) * lb - base;
           double g = 0;
           for (size_t j = 0; j < n; j++) {
             const long vo = s.keys.row[j] * width + h * D;
             const float w = p[s.keys.row[j]] * clamp01(s.keys.x[j]) * norm;
-            s.dw[j] = dot(g_out, a.v + vo, D);
+            const float drop = dropout_factor(a.seed, slot0 + s.keys.row[j], a.dropout);
+            s.dw[j] = drop == 0.f ? 0.f : drop * dot(g_out, a.v + vo, D);
             g += static_cast<double>(w) * s.dw[j];
-            axpy_n(w, g_out, dv + vo, D);
+            if (drop != 0.f) axpy_n(w * drop, g_out, dv + vo, D);
           }
           // Through the renormalisation and the mask, then the softmax.
           double pdp = 0;

@@ -17,6 +17,8 @@ struct AttentionArgs {
   const float *spans, *counters;  // expire: per row; adaptive: spans per head (or 1)
   long spans_len;
   float ramp, limit;
+  float dropout;   // on the attention weights, after renormalisation
+  unsigned seed;   // of the dropout mask: element = the weight's probs slot
 };
 
 // out: (B*M) x (K*D); probs: K*M*rows; aux: B (expire mode)

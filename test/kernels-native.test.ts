@@ -131,6 +131,18 @@ describe('native kernels match the reference', { skip }, () => {
     }
   });
 
+  it('dropout draws the same mask natively as in TypeScript, dropping about p', () => {
+    for (const [n, p, seed] of [[1, 0.5, 1], [1000, 0.2, 7], [100_003, 0.5, 4294967295], [77, 0, 3]] as const) {
+      same(`dropoutForward n=${n} p=${p}`, [randomArray(random, n), new Float32Array(n)], (k, [x, y]) => k.dropoutForward(x, y, n, p, seed), 1e-6, 0);
+      same(`dropoutBackward n=${n} p=${p}`, [randomArray(random, n), randomArray(random, n)], (k, [dy, dx]) => k.dropoutBackward(dy, dx, n, p, seed), 1e-6, 1e-7);
+    }
+    const y = new Float32Array(100_000);
+    native.dropoutForward(new Float32Array(100_000).fill(1), y, y.length, 0.3, 12345);
+    const dropped = y.filter((v) => v === 0).length / y.length;
+    assert.ok(Math.abs(dropped - 0.3) < 0.01, `dropped ${dropped}`);
+    assert.ok(y.every((v) => v === 0 || Math.abs(v - 1 / 0.7) < 1e-6));
+  });
+
   it('layer norm forward and backward', () => {
     for (const [rows, cols] of sizes) {
       const n = rows * cols;

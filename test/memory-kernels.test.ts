@@ -23,6 +23,8 @@ interface Case {
   rows: number;
   ramp: number;
   limit: number;
+  dropout: number;
+  seed: number;
 }
 
 const MODES = [AttentionMode.Window, AttentionMode.Expire, AttentionMode.Adaptive, AttentionMode.Compressive];
@@ -38,7 +40,8 @@ function randomCase(mode: number): Case {
   const window = mode === AttentionMode.Expire ? 1 << 30 : randomInt(random, 1, 8);
   const peLen = mode === AttentionMode.Expire ? block : mode === AttentionMode.Compressive ? window + compressed - block / rate + 1 : window;
   const limit = mode === AttentionMode.Adaptive ? window : random() < 0.5 ? Infinity : 9;
-  return { mode, batch, block, heads, headDim, peLen, window, rate, compressed, offsets, rows: offsets[batch], ramp: randomInt(random, 1, 4) + 0.5, limit };
+  const dropout = random() < 0.5 ? 0 : 0.3, seed = randomInt(random, 0, 2 ** 31);
+  return { mode, batch, block, heads, headDim, peLen, window, rate, compressed, offsets, rows: offsets[batch], ramp: randomInt(random, 1, 4) + 0.5, limit, dropout, seed };
 }
 
 function buffers<F extends FloatArray>(c: Case, make: (n: number, lo?: number, hi?: number) => F) {
@@ -66,12 +69,12 @@ const f32 = (n: number, lo = -1, hi = 1) => Float32Array.from({ length: n }, () 
 
 function forward<F extends FloatArray>(k: Kernels<F>, c: Case, x: ReturnType<typeof buffers<F>>, make: (n: number) => F) {
   const out = make(c.batch * c.block * c.heads * c.headDim), probs = make(c.heads * c.block * c.rows), aux = make(c.mode === AttentionMode.Expire ? c.batch : 0);
-  k.attentionForward(c.mode, c.batch, c.block, c.heads, c.headDim, c.peLen, c.window, c.rate, c.compressed, x.q, x.k, x.v, c.offsets, x.keyPe, x.spans, x.counters, c.ramp, c.limit, out, probs, aux);
+  k.attentionForward(c.mode, c.batch, c.block, c.heads, c.headDim, c.peLen, c.window, c.rate, c.compressed, x.q, x.k, x.v, c.offsets, x.keyPe, x.spans, x.counters, c.ramp, c.limit, c.dropout, c.seed, out, probs, aux);
   return { out, probs, aux };
 }
 
 function backward<F extends FloatArray>(k: Kernels<F>, c: Case, x: ReturnType<typeof buffers<F>>, probs: F, dout: F, auxGrad: F, g: { q: F; k: F; v: F; keyPe: F; spans: F }) {
-  k.attentionBackward(c.mode, c.batch, c.block, c.heads, c.headDim, c.peLen, c.window, c.rate, c.compressed, x.q, x.k, x.v, c.offsets, x.keyPe, x.spans, x.counters, c.ramp, c.limit, probs, dout, auxGrad, g.q, g.k, g.v, g.keyPe, g.spans);
+  k.attentionBackward(c.mode, c.batch, c.block, c.heads, c.headDim, c.peLen, c.window, c.rate, c.compressed, x.q, x.k, x.v, c.offsets, x.keyPe, x.spans, x.counters, c.ramp, c.limit, c.dropout, c.seed, probs, dout, auxGrad, g.q, g.k, g.v, g.keyPe, g.spans);
 }
 
 describe('memory attention: backward matches finite differences (float64 reference)', () => {
@@ -112,7 +115,7 @@ describe('memory attention: backward matches finite differences (float64 referen
   }
 
   it('a query never sees itself or later keys, and sees only its window', () => {
-    const c: Case = { mode: AttentionMode.Window, batch: 1, block: 3, heads: 1, headDim: 2, peLen: 2, window: 2, rate: 1, compressed: 0, offsets: Int32Array.of(0, 5), rows: 5, ramp: 1, limit: Infinity };
+    const c: Case = { mode: AttentionMode.Window, batch: 1, block: 3, heads: 1, headDim: 2, peLen: 2, window: 2, rate: 1, compressed: 0, offsets: Int32Array.of(0, 5), rows: 5, ramp: 1, limit: Infinity, dropout: 0, seed: 0 };
     const x = buffers(c, f64);
     const { probs } = forward(ref, c, x, (n) => new Float64Array(n));
     // Query m sits at key 2 + m and sees keys 2 + m - 2 and 2 + m - 1.

@@ -3,7 +3,7 @@
 // checks: a wiring mistake is an O(1) error, rounding is ~1e-3), plus shape errors and reuse.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ShapeError, add, crossEntropy, embedding, layerNorm, linear, logSoftmax, matmul, mul, relu, reshape, scale, softmax, sum } from '../src/tensor/ops.js';
+import { ShapeError, add, crossEntropy, dropout, embedding, layerNorm, linear, logSoftmax, matmul, mul, relu, reshape, scale, softmax, sum } from '../src/tensor/ops.js';
 import { Tape } from '../src/tensor/tape.js';
 import { Tensor, type Shape } from '../src/tensor/tensor.js';
 import { assertClose, randomArray, randomInt, rng } from './helpers.js';
@@ -58,6 +58,11 @@ describe('tensor ops: backward matches finite differences', () => {
     const away = Tensor.from(randomArray(random, 12).map((v) => (v < 0 ? v - 0.2 : v + 0.2)), [3, 4], true);
     gradcheck('relu', [away], (t) => relu(t, away));
     gradcheck('reshape', [a, b], (t) => mul(t, reshape(t, a, [4, 3]), reshape(t, b, [4, 3])));
+  });
+
+  it('dropout with a fixed seed', () => {
+    const x = input([4, 5]);
+    gradcheck('dropout', [x], (t) => dropout(t, x, 0.4, 99));
   });
 
   it('a tensor used twice gets both gradients', () => {

@@ -68,6 +68,14 @@ function perCol(op: string, name: string, x: Float32Array, cols: number): void {
   if (x.length < cols) holds(op, name, x, cols, `cols = ${cols}`);
 }
 
+function probability(op: string, name: string, p: number): void {
+  if (!(p >= 0 && p < 1)) fail(op, `${name} must be in [0, 1), got ${p}`);
+}
+
+function seed32(op: string, seed: number): void {
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) fail(op, `seed must be an integer in [0, 2^32), got ${seed}`);
+}
+
 function dims(op: string, rows: number, cols: number): void {
   size(op, 'rows', rows);
   size(op, 'cols', cols);
@@ -123,7 +131,9 @@ export function checked<K extends Kernels>(k: K): K {
     return offsets[batch];
   };
   const attention = (op: string, mode: number, batch: number, block: number, heads: number, headDim: number, peLen: number, window: number, rate: number, compressed: number,
-    q: Float32Array, k: Float32Array, v: Float32Array, offsets: Int32Array, keyPe: Float32Array, spans: Float32Array, counters: Float32Array, ramp: number, limit: number): number => {
+    q: Float32Array, k: Float32Array, v: Float32Array, offsets: Int32Array, keyPe: Float32Array, spans: Float32Array, counters: Float32Array, ramp: number, limit: number, dropout: number, seed: number): number => {
+    probability(op, 'dropout', dropout);
+    seed32(op, seed);
     if (!(mode === 0 || mode === 1 || mode === 2 || mode === 3)) fail(op, `mode must be 0 (window), 1 (expire), 2 (adaptive) or 3 (compressive), got ${mode}`);
     size(op, 'batch', batch);
     size(op, 'block', block);
@@ -249,18 +259,18 @@ export function checked<K extends Kernels>(k: K): K {
       vec('sigmoidBackward', 'dx', dx, n);
       k.sigmoidBackward(y, dy, dx, n);
     },
-    attentionForward(mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, out, probs, aux) {
+    attentionForward(mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, dropout, seed, out, probs, aux) {
       const op = 'attentionForward';
-      const rows = attention(op, mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit);
+      const rows = attention(op, mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, dropout, seed);
       mat(op, 'out', out, batch * block, heads * headDim);
       mat(op, 'probs', probs, heads * block, rows);
       if (mode === 1) perRow(op, 'aux', aux, batch);
       else f32(op, 'aux', aux);
-      k.attentionForward(mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, out, probs, aux);
+      k.attentionForward(mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, dropout, seed, out, probs, aux);
     },
-    attentionBackward(mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, probs, dout, auxGrad, dq, dk, dv, dkeyPe, dspans) {
+    attentionBackward(mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, dropout, seed, probs, dout, auxGrad, dq, dk, dv, dkeyPe, dspans) {
       const op = 'attentionBackward';
-      const rows = attention(op, mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit);
+      const rows = attention(op, mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, dropout, seed);
       const width = heads * headDim;
       mat(op, 'probs', probs, heads * block, rows);
       mat(op, 'dout', dout, batch * block, width);
@@ -272,7 +282,7 @@ export function checked<K extends Kernels>(k: K): K {
       f32(op, 'dspans', dspans);
       if (mode === 1) perRow(op, 'auxGrad', auxGrad, batch);
       if (mode === 1 || mode === 2) perRow(op, 'dspans', dspans, spans.length);
-      k.attentionBackward(mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, probs, dout, auxGrad, dq, dk, dv, dkeyPe, dspans);
+      k.attentionBackward(mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, dropout, seed, probs, dout, auxGrad, dq, dk, dv, dkeyPe, dspans);
     },
     meanPoolRows(x, rows, width, rate, out) {
       const op = 'meanPoolRows';
@@ -301,6 +311,22 @@ export function checked<K extends Kernels>(k: K): K {
       i32(op, 'outOffsets', outOffsets);
       if (outOffsets.length < batch + 1) holds(op, 'outOffsets', outOffsets, batch + 1, `batch + 1 = ${batch + 1}`);
       return k.memoryPrune(mode, batch, block, width, ramp, window, hidden, counters, offsets, spans, outHidden, outCounters, outOffsets);
+    },
+    dropoutForward(x, y, n, p, seed) {
+      size('dropoutForward', 'n', n);
+      vec('dropoutForward', 'x', x, n);
+      vec('dropoutForward', 'y', y, n);
+      probability('dropoutForward', 'p', p);
+      seed32('dropoutForward', seed);
+      k.dropoutForward(x, y, n, p, seed);
+    },
+    dropoutBackward(dy, dx, n, p, seed) {
+      size('dropoutBackward', 'n', n);
+      vec('dropoutBackward', 'dy', dy, n);
+      vec('dropoutBackward', 'dx', dx, n);
+      probability('dropoutBackward', 'p', p);
+      seed32('dropoutBackward', seed);
+      k.dropoutBackward(dy, dx, n, p, seed);
     },
     sumSquares(x, n) {
       size('sumSquares', 'n', n);

@@ -61,6 +61,10 @@ export interface Kernels<F extends FloatArray = Float32Array> {
   sigmoidForward(x: F, y: F, n: number): void;
   /** dx += dy * y * (1 - y) */
   sigmoidBackward(y: F, dy: F, dx: F, n: number): void;
+  /** y = x * factor: 0 with probability p, else 1 / (1 - p); the mask comes from (seed, index). */
+  dropoutForward(x: F, y: F, n: number, p: number, seed: number): void;
+  /** dx += dy * factor, with the same mask as dropoutForward(seed). */
+  dropoutBackward(dy: F, dx: F, n: number, p: number, seed: number): void;
   /** Sum of squares, accumulated in double precision. */
   sumSquares(x: F, n: number): number;
   sum(x: F, n: number): number;
@@ -95,19 +99,20 @@ export interface Kernels<F extends FloatArray = Float32Array> {
    * with stream b on rows offsets[b] .. offsets[b+1]-1; keyPe: headDim x peLen. rate and
    * compressed: compressive mode. spans: expire mode one per row, adaptive mode one per head (or
    * one); counters: expire mode, one per row; either may be empty when unused. ramp: the mask's
-   * ramp R; limit: expire mode's span cap, adaptive mode's span scale. Writes out (like q), probs
-   * (heads*block*rows) and, in expire mode, aux (batch).
+   * ramp R; limit: expire mode's span cap, adaptive mode's span scale. dropout: probability of
+   * dropping each attention weight (after renormalisation), mask drawn from (seed, probs slot).
+   * Writes out (like q), probs (heads*block*rows) and, in expire mode, aux (batch).
    */
   attentionForward(
     mode: number, batch: number, block: number, heads: number, headDim: number, peLen: number, window: number, rate: number, compressed: number,
-    q: F, k: F, v: F, offsets: Int32Array, keyPe: F, spans: F, counters: F, ramp: number, limit: number,
+    q: F, k: F, v: F, offsets: Int32Array, keyPe: F, spans: F, counters: F, ramp: number, limit: number, dropout: number, seed: number,
     out: F, probs: F, aux: F,
   ): void;
   /** Adds the gradients of attentionForward's out (dout) and aux (auxGrad: batch) into dq, dk,
    * dv, dkeyPe and, in expire and adaptive modes, dspans. */
   attentionBackward(
     mode: number, batch: number, block: number, heads: number, headDim: number, peLen: number, window: number, rate: number, compressed: number,
-    q: F, k: F, v: F, offsets: Int32Array, keyPe: F, spans: F, counters: F, ramp: number, limit: number,
+    q: F, k: F, v: F, offsets: Int32Array, keyPe: F, spans: F, counters: F, ramp: number, limit: number, dropout: number, seed: number,
     probs: F, dout: F, auxGrad: F, dq: F, dk: F, dv: F, dkeyPe: F, dspans: F,
   ): void;
   /**

@@ -1,6 +1,7 @@
 // TypeScript reference of the memory kernels: masked relative-position attention over ragged
 // per-stream memories (definition in attention.ts) and memory pruning.
 import { AttentionMode } from './attention.js';
+import { dropoutFactor } from './dropout.js';
 import type { FloatArray } from './kernels.js';
 
 const EPS = 1e-8;
@@ -64,7 +65,7 @@ function logit(s: Settings, q: FloatArray, qo: number, k: FloatArray, keyPe: Flo
 export function attentionForward(
   mode: number, batch: number, block: number, heads: number, headDim: number, peLen: number, window: number, rate: number, compressed: number,
   q: FloatArray, k: FloatArray, v: FloatArray, offsets: Int32Array, keyPe: FloatArray,
-  spans: FloatArray, counters: FloatArray, ramp: number, limit: number,
+  spans: FloatArray, counters: FloatArray, ramp: number, limit: number, dropout: number, seed: number,
   out: FloatArray, probs: FloatArray, aux: FloatArray,
 ): void {
   const s: Settings = { mode, batch, block, heads, headDim, peLen, window, rate, compressed, spans, counters, ramp, limit };
@@ -96,7 +97,7 @@ export function attentionForward(
         const norm = masked(s) ? 1 / (keys.reduce((acc, key) => acc + probs[po + key.row] * clamp01(key.x), 0) + EPS) : 1;
         for (let d = 0; d < headDim; d++) out[qo + d] = 0;
         for (const key of keys) {
-          const w = probs[po + key.row] * clamp01(key.x) * norm;
+          const w = probs[po + key.row] * clamp01(key.x) * norm * dropoutFactor(seed, po + key.row, dropout);
           for (let d = 0; d < headDim; d++) out[qo + d] += w * v[key.row * width + h * headDim + d];
         }
       }
@@ -107,7 +108,7 @@ export function attentionForward(
 export function attentionBackward(
   mode: number, batch: number, block: number, heads: number, headDim: number, peLen: number, window: number, rate: number, compressed: number,
   q: FloatArray, k: FloatArray, v: FloatArray, offsets: Int32Array, keyPe: FloatArray,
-  spans: FloatArray, counters: FloatArray, ramp: number, limit: number,
+  spans: FloatArray, counters: FloatArray, ramp: number, limit: number, dropout: number, seed: number,
   probs: FloatArray, dout: FloatArray, auxGrad: FloatArray,
   dq: FloatArray, dk: FloatArray, dv: FloatArray, dkeyPe: FloatArray, dspans: FloatArray,
 ): void {
@@ -135,15 +136,15 @@ export function attentionBackward(
         const p = keys.map((key) => probs[po + key.row]);
         const c = keys.map((key) => clamp01(key.x));
         const norm = masked(s) ? 1 / (keys.reduce((acc, _, j) => acc + p[j] * c[j], 0) + EPS) : 1;
-        // Through the values: dw_j = dout . v_j; dv_j += w_j dout.
+        // Through dropout and the values: dw_j = drop_j (dout . v_j); dv_j += w_j drop_j dout.
         const dw = keys.map((key, j) => {
-          const vo = key.row * width + h * headDim;
+          const vo = key.row * width + h * headDim, drop = dropoutFactor(seed, po + key.row, dropout);
           let dot = 0;
           for (let d = 0; d < headDim; d++) {
             dot += dout[qo + d] * v[vo + d];
-            dv[vo + d] += p[j] * c[j] * norm * dout[qo + d];
+            dv[vo + d] += p[j] * c[j] * norm * drop * dout[qo + d];
           }
-          return dot;
+          return drop * dot;
         });
         // Through the renormalisation and the mask: w = p c / (sum p c + eps).
         const g = keys.reduce((acc, _, j) => acc + p[j] * c[j] * norm * dw[j], 0);

@@ -1,6 +1,7 @@
 // The TypeScript kernels: the specification of every native kernel, written for clarity first.
 // They run on Float32Array (rounding on store, as the native code does) or on Float64Array (for
 // gradient checks against finite differences).
+import { dropoutFactor } from './dropout.js';
 import type { FloatArray, KernelInfo, Kernels } from './kernels.js';
 import { attentionBackward, attentionForward, meanPoolRows, memoryPrune } from './reference-memory.js';
 
@@ -80,6 +81,12 @@ export const referenceKernels: Kernels<FloatArray> = {
   },
   sigmoidBackward(y, dy, dx, n) {
     for (let i = 0; i < n; i++) dx[i] += dy[i] * y[i] * (1 - y[i]);
+  },
+  dropoutForward(x, y, n, p, seed) {
+    for (let i = 0; i < n; i++) y[i] = x[i] * dropoutFactor(seed, i, p);
+  },
+  dropoutBackward(dy, dx, n, p, seed) {
+    for (let i = 0; i < n; i++) dx[i] += dy[i] * dropoutFactor(seed, i, p);
   },
   sumSquares(x, n) {
     let s = 0;

@@ -1,7 +1,7 @@
 // The block-recurrent sequence model (Expire-Span, or the Transformer-XL baseline): embeddings,
 // layers that attend over their per-stream memories, and a log-softmax output. forward() takes
 // one block of M tokens per stream, and leaves in `memory` what the next block will see.
-import { ConfigError, positionLength, type ModelConfig } from './config.js';
+import { positionLength, type ModelConfig } from './config.js';
 import { MemoryState } from './memory-state.js';
 import { enterBlock, leaveBlock } from './memory-step.js';
 import { Linear } from '../nn/linear.js';
@@ -65,7 +65,6 @@ export class SequenceModel {
     if (memory.layers.length !== c.nlayers || memory.width !== c.hidSz) {
       throw new RangeError(`SequenceModel.forward: the memory has ${memory.layers.length} layers of width ${memory.width}, the model ${c.nlayers} of ${c.hidSz}`);
     }
-    if (training && c.dropout > 0) throw new ConfigError('dropout', 'dropout in training is not implemented yet; use --dropout 0');
     const spanCap = training && c.expireSpan && c.expireSpanNoisy ? random.next() * c.attnLim : Infinity;
 
     let h = embedding(t, x, this.inEmb, [batch * block]);
@@ -74,7 +73,7 @@ export class SequenceModel {
       const cacheSize = layer.attn.cacheSize();
       const input = enterBlock(t, c, memory.layers[l], h, batch);
       const dropped = training && c.expireSpanLayerdrop > 0 && random.next() < c.expireSpanLayerdrop;
-      const ctx = { batch, layout: { offsets: input.offsets }, counters: input.counters, spanCap, compressed: input.compressed };
+      const ctx = { batch, layout: { offsets: input.offsets }, counters: input.counters, spanCap, compressed: input.compressed, dropout: training ? c.dropout : 0, random };
       const result = layer.forward(t, h, input.packed, ctx, dropped);
       if (result.out) h = result.out;
       if (training && result.aux) auxTerms.push(scale(t, sum(t, result.aux), c.expireSpanLoss / batch));

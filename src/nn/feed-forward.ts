@@ -1,5 +1,5 @@
 import type { ModelConfig } from '../model/config.js';
-import { relu } from '../tensor/ops.js';
+import { dropout, relu } from '../tensor/ops.js';
 import type { Tape } from '../tensor/tape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Linear } from './linear.js';
@@ -15,7 +15,8 @@ export class FeedForward {
     this.fc2 = new Linear(params, `${name}.fc2`, c.innerHidSz, c.hidSz, { scale: c.preNorm ? 1 / Math.sqrt(2 * c.nlayers) : 1 });
   }
 
-  forward(t: Tape, h: Tensor): Tensor {
-    return this.fc2.forward(t, relu(t, this.fc1.forward(t, h)));
+  /** dropout: probability after the ReLU (0 outside training), seed: of its mask. */
+  forward(t: Tape, h: Tensor, p = 0, seed = 0): Tensor {
+    return this.fc2.forward(t, dropout(t, relu(t, this.fc1.forward(t, h)), p, seed));
   }
 }

@@ -46,11 +46,15 @@ export class TransformerLayer {
     let out: Tensor;
     if (pre) {
       const h2 = add(t, h, attnOut);
-      out = add(t, h2, this.ff.forward(t, this.norm2.forward(t, h2)));
+      out = add(t, h2, this.feedForward(t, this.norm2.forward(t, h2), ctx));
     } else {
       const h2 = this.norm1.forward(t, add(t, h, attnOut));
-      out = this.norm2.forward(t, add(t, h2, this.ff.forward(t, h2)));
+      out = this.norm2.forward(t, add(t, h2, this.feedForward(t, h2, ctx)));
     }
     return { out, aux, spans };
+  }
+
+  private feedForward(t: Tape, x: Tensor, ctx: AttentionContext): Tensor {
+    return this.ff.forward(t, x, ctx.dropout, ctx.dropout > 0 ? ctx.random.nextUint32() : 0);
   }
 }

@@ -55,6 +55,9 @@ export interface AttentionSpec {
   /** Compressive mode: compression rate, and compressed rows at the start of every stream. */
   rate: number;
   compressed: number;
+  /** Dropout on the attention weights, and the seed of its mask. */
+  dropout: number;
+  seed: number;
 }
 
 /**
@@ -82,13 +85,13 @@ export function memoryAttention(t: Tape, s: AttentionSpec, q: Tensor, k: Tensor,
   const aux = expire ? t.tensor([s.batch], t.tracks(spans)) : null;
   const probs = t.scratch(s.heads * s.block * rows);
   const dims = [s.mode, s.batch, s.block, s.heads, s.headDim, peLen, s.window, s.rate, s.compressed] as const;
-  kernels.attentionForward(...dims, q.data, k.data, v.data, layout.offsets, keyPe.data, spanData, counters, s.ramp, s.limit, out.data, probs, aux?.data ?? none);
+  kernels.attentionForward(...dims, q.data, k.data, v.data, layout.offsets, keyPe.data, spanData, counters, s.ramp, s.limit, s.dropout, s.seed, out.data, probs, aux?.data ?? none);
   if (out.requiresGrad || aux?.requiresGrad) {
     t.record(() => {
       // Inputs that need no gradient still get a buffer: the kernel writes all of them.
       const grad = (x: Tensor | null) => (x === null ? none : x.requiresGrad ? t.gradOf(x) : t.scratch(x.size, true));
       const auxGrad = aux === null ? none : aux.requiresGrad ? t.gradOf(aux) : t.scratch(s.batch, true);
-      kernels.attentionBackward(...dims, q.data, k.data, v.data, layout.offsets, keyPe.data, spanData, counters, s.ramp, s.limit,
+      kernels.attentionBackward(...dims, q.data, k.data, v.data, layout.offsets, keyPe.data, spanData, counters, s.ramp, s.limit, s.dropout, s.seed,
         probs, t.gradOf(out), auxGrad, grad(q), grad(k), grad(v), grad(keyPe), grad(spans));
     });
   }

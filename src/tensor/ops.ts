@@ -93,6 +93,16 @@ export function sigmoid(t: Tape, x: Tensor): Tensor {
   return out;
 }
 
+/** Inverted dropout: each element is zeroed with probability p, the rest scaled by 1 / (1 - p);
+ * the mask is a function of (seed, index), so backward recomputes it. p = 0 returns x itself. */
+export function dropout(t: Tape, x: Tensor, p: number, seed: number): Tensor {
+  if (p === 0) return x;
+  const out = t.tensor(x.shape, t.tracks(x));
+  kernels.dropoutForward(x.data, out.data, x.size, p, seed);
+  if (out.requiresGrad) t.record(() => kernels.dropoutBackward(t.gradOf(out), t.gradOf(x), x.size, p, seed));
+  return out;
+}
+
 /** Sum of all elements, as a one-element tensor. */
 export function sum(t: Tape, x: Tensor): Tensor {
   const out = t.tensor([1], t.tracks(x));

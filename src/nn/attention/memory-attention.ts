@@ -7,6 +7,7 @@ import { AttentionMode } from '../../kernels/attention.js';
 import type { ModelConfig } from '../../model/config.js';
 import { memoryAttention, type Ragged } from '../../tensor/memory-ops.js';
 import type { Tape } from '../../tensor/tape.js';
+import type { Random } from '../../tensor/random.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { Linear } from '../linear.js';
 import type { ParameterStore } from '../parameters.js';
@@ -28,6 +29,9 @@ export interface AttentionContext {
   spanCap: number;
   /** Compressive: compressed rows at the start of every stream. */
   compressed: number;
+  /** Dropout probability in this pass (0 outside training), and where its masks' seeds come from. */
+  dropout: number;
+  random: Random;
 }
 
 export class MemoryAttention {
@@ -83,6 +87,8 @@ export class MemoryAttention {
         limit: mode === AttentionMode.Adaptive ? c.attnLim : ctx.spanCap,
         rate: c.compressRate,
         compressed: ctx.compressed,
+        dropout: ctx.dropout,
+        seed: ctx.dropout > 0 ? ctx.random.nextUint32() : 0,
       },
       q, k, v, ctx.layout, this.keyPe, this.adaptiveSpan ? this.adaptiveSpan.ratios(t) : spans, ctx.counters,
     );
