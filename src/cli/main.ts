@@ -7,6 +7,8 @@ import { CliError } from './errors.js';
 const HELP = `Usage: expire-span <command> [options]
 
 Commands:
+  train            train or resume a model (reference flags; --help for them)
+  eval             evaluate a checkpoint over a whole split
   info             which kernels (native or TypeScript, BLAS, instruction set) this install uses
   parity FILE...   replay golden files from the authors' PyTorch code and compare every tensor
   bench kernels    matrix-product GFLOP/s and per-call overhead, against the system BLAS
@@ -28,6 +30,10 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'info':
       return (await import('./info.js')).infoCommand(rest);
+    case 'train':
+      return (await import('./train.js')).trainCommand(rest);
+    case 'eval':
+      return (await import('./eval.js')).evalCommand(rest);
     case 'parity':
       return (await import('./parity.js')).parityCommand(rest);
     case 'bench':
@@ -41,7 +47,9 @@ try {
   await main(process.argv.slice(2));
 } catch (e) {
   const error = e as Error & { code?: string };
-  if (error instanceof CliError || error.code?.startsWith('ERR_PARSE_ARGS')) {
+  // Mistakes in what was asked (flags, config, data) exit 2 without a stack trace.
+  const usage = error instanceof CliError || ['ConfigError', 'DataError'].includes(error.name) || error.code?.startsWith('ERR_PARSE_ARGS');
+  if (usage) {
     console.error(`expire-span: ${error.message}`);
     process.exit(2);
   }

@@ -1,22 +1,30 @@
-// Float32 buffers recycled by size. Training repeats the same shapes every step, so after the
-// first step every buffer a step needs comes from here instead of the allocator.
+// Float32 buffers recycled across steps. Sizes are rounded up to a few classes (2^k and
+// 1.5 * 2^k) and handed out as views of the requested length: Expire-Span's memory changes size
+// every block, and pooling by exact size would keep a buffer of every size ever seen.
 export class BufferPool {
   private readonly free = new Map<number, Float32Array[]>();
   /** How many buffers were ever allocated (not reused): flat after warm-up. */
   allocations = 0;
 
-  take(size: number): Float32Array {
-    const list = this.free.get(size);
-    const reused = list?.pop();
-    if (reused) return reused;
-    this.allocations++;
-    return new Float32Array(size);
+  /** The capacity a request of `size` elements is served from (at most 1/3 more). */
+  static sizeClass(size: number): number {
+    if (size <= 16) return 16;
+    const power = 2 ** Math.ceil(Math.log2(size));
+    return power * 0.75 >= size ? power * 0.75 : power;
   }
 
+  take(size: number): Float32Array {
+    const capacity = BufferPool.sizeClass(size);
+    const base = this.free.get(capacity)?.pop() ?? (this.allocations++, new Float32Array(capacity));
+    return base.length === size ? base : base.subarray(0, size);
+  }
+
+  /** Returns a buffer (or a view from take()) to the pool. */
   give(buffer: Float32Array): void {
-    let list = this.free.get(buffer.length);
-    if (!list) this.free.set(buffer.length, (list = []));
-    list.push(buffer);
+    const base = buffer.byteOffset === 0 && buffer.length === buffer.buffer.byteLength / 4 ? buffer : new Float32Array(buffer.buffer);
+    let list = this.free.get(base.length);
+    if (!list) this.free.set(base.length, (list = []));
+    list.push(base);
   }
 
   /** Drops every free buffer (they are garbage-collected). */

@@ -1,0 +1,120 @@
+// `expire-span train`: train (or resume) a model from the command line, with the reference's flags.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCorpus } from '../data/corpus.js';
+import { kernels } from '../kernels/index.js';
+import { makeConfig, modelName } from '../model/config.js';
+import { SequenceModel } from '../model/sequence-model.js';
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
+import { Trainer, type Stats } from '../train/trainer.js';
+import { CliError } from './errors.js';
+import { makeTrainOptions, parseTrainFlags } from './flags.js';
+import { EpochProgress } from './progress.js';
+
+export const trainHelp = `Usage: expire-span train --data DATA [model and training flags] [--checkpoint DIR]
+
+Trains a character (byte) or token model; flags and defaults are the reference's main.py ones,
+so a reference command line carries over unchanged.
+
+Data:     --data PATH|builtin:sources   a folder (train.txt, valid.txt, test.txt of tokens, optional
+                                        .labels), any file (bytes, split 90/5/5), or this package's
+                                        own sources
+          --data-omit-labels L [L ...]  targets left out of the loss and error
+Model:    --nlayers 8 --hid-sz 256 --inner-hid-sz 1024 --nheads 2 --head-dim 0 --mem-sz 64
+          --attn-lim 64 --dropout 0.2 --pre-norm
+          --expire-span --expire-span-loss 0 --expire-span-ramp 32 --expire-span-init-percentage 0.1
+          --expire-span-pre-div 1 --expire-span-noisy --expire-span-layerdrop 0
+          --adapt-span --adapt-span-loss 0 --adapt-span-len 32 --adapt-span-init 0 --adapt-span-cache
+          --compress --compress-rate 4 --compress-size 128
+Training: --batch-sz 64 --test-batch-sz 0 --nbatches 1000 --nepochs 1000 --optim sgd|adam
+          --lr 0.03 --momentum 0.9 --lr-warmup 0 --lr-decay --grad-clip 0 --full-valid
+          --seed 1 --threads 2
+Output:   --checkpoint DIR   where checkpoints and metrics go; resumes from it when it holds one
+          --checkpoint-freq N also keep a copy of every N-th epoch's checkpoint
+          --full-test        only evaluate (the checkpoint's model) on the whole valid and test splits`;
+
+const LN2 = Math.log(2);
+
+/** The figure people read: bits per character (token), or error % for labelled data. */
+export function describeLoss(stats: Stats): string {
+  const bpc = `${(stats.loss / LN2).toFixed(3)} bpc`;
+  return stats.error === null ? bpc : `${(100 * stats.error).toFixed(1)}% error (${bpc})`;
+}
+
+function peakMiB(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+export function trainCommand(argv: string[]): void {
+  const flags = parseTrainFlags(argv);
+  if (flags.help) return console.log(trainHelp);
+  const dir = flags.checkpoint ?? flags.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-'));
+
+  let trainer: Trainer;
+  if (hasCheckpoint(dir)) {
+    const saved = loadCheckpoint(dir);
+    const options = makeTrainOptions({ ...saved.config.train, ...flags.train, data: flags.train.data ?? saved.config.train.data });
+    kernels.setThreads(options.threads);
+    const corpus = loadCorpus(options.data, saved.vocab.kind === 'tokens' ? saved.vocab : undefined);
+    if (!corpus.vocab.equals(saved.vocab)) throw new CliError(`--data: "${options.data}" has a different vocabulary from the checkpoint in ${dir}`);
+    trainer = new Trainer(saved.model, corpus, options);
+    saved.restore(trainer);
+    console.log(`resuming ${dir} at epoch ${trainer.epoch}, update ${trainer.step}`);
+  } else {
+    const options = makeTrainOptions(flags.train);
+    kernels.setThreads(options.threads);
+    const corpus = loadCorpus(options.data);
+    const config = makeConfig({ ...flags.model, vocabSize: corpus.vocab.size });
+    trainer = new Trainer(new SequenceModel(config, options.seed), corpus, options);
+  }
+  const { model, corpus, options } = trainer;
+  const c = model.config;
+  console.log(
+    `${modelName(c)}: ${c.nlayers} layers, ${c.hidSz} wide, ${(model.params.count / 1e6).toFixed(2)}M parameters; ` +
+      `data ${corpus.name}: ${corpus.train.tokens.length.toLocaleString('en-US')} train tokens, vocabulary ${corpus.vocab.size}; kernels ${kernels.info().backend}/${kernels.info().gemm}`,
+  );
+
+  if (flags.fullTest) {
+    for (const [name, split] of [['valid', corpus.valid], ['test', corpus.test]] as const) {
+      const stats = trainer.evaluate(trainer.cursor(split, trainer.testBatch, name), 'full');
+      console.log(`${name}: ${describeLoss(stats)} over ${stats.tokens.toLocaleString('en-US')} tokens`);
+    }
+    return;
+  }
+
+  mkdirSync(dir, { recursive: true });
+  while (trainer.epoch < options.nepochs) {
+    const epoch = trainer.epoch + 1;
+    const progress = new EpochProgress(`epoch ${epoch}/${options.nepochs}`, options.nbatches);
+    const started = process.hrtime.bigint();
+    const train = trainer.trainEpoch((done, s) => progress.update(done, s.tokens, `${((s.loss / Math.max(1, s.blocks)) / LN2).toFixed(3)} bpc`));
+    const ms = Number(process.hrtime.bigint() - started) / 1e6 / options.nbatches;
+    progress.stop();
+    const valid = trainer.validate();
+    const record = {
+      epoch,
+      step: trainer.step,
+      train_loss: train.loss,
+      train_bpc: train.loss / LN2,
+      train_error: train.error,
+      valid_loss: valid.loss,
+      valid_bpc: valid.loss / LN2,
+      valid_error: valid.error,
+      aux_loss: train.aux,
+      kept_memories: train.kept,
+      ms_per_batch: ms,
+      tokens_per_s: (train.tokens / ms / options.nbatches) * 1000,
+      peak_rss_mib: peakMiB(),
+      skipped_updates: train.skipped,
+    };
+    trainer.history.push(record);
+    saveCheckpoint(dir, trainer);
+    if (flags.checkpointFreq > 0 && epoch % flags.checkpointFreq === 0) saveCheckpoint(join(dir, `epoch-${epoch}`), trainer);
+    console.log(
+      `epoch ${epoch}: train ${describeLoss(train)}, valid ${describeLoss(valid)}, kept ${train.kept.map((k) => k.toFixed(0)).join('/')} memories per layer, ` +
+        `${ms.toFixed(0)} ms/batch, ${Math.round(record.tokens_per_s).toLocaleString('en-US')} tok/s, peak ${peakMiB().toFixed(0)} MiB` +
+        (train.skipped > 0 ? `, ${train.skipped} updates skipped (non-finite)` : ''),
+    );
+  }
+  console.log(`saved to ${dir} (resume or extend with --checkpoint ${dir}; evaluate with \`expire-span eval --checkpoint ${dir}\`)`);
+}

@@ -1,0 +1,50 @@
+// Block-recurrent batching, as the reference does it: a split is cut into `batch` contiguous
+// streams; every step takes the next M tokens of each stream at one shared position. At the end
+// of the data training restarts at a random offset in [0, M) with fresh memory (evaluation at 0,
+// or stops after one pass).
+import type { Split } from './corpus.js';
+
+export class StreamBatches {
+  /** Tokens per stream. */
+  readonly length: number;
+  /** Position of the next block in every stream. */
+  pos = 0;
+  private readonly streams: Int32Array;
+  private readonly labels: Int32Array | null;
+
+  constructor(split: Split, readonly batch: number, readonly block: number, what: string) {
+    this.length = Math.floor(split.tokens.length / batch);
+    const needed = block + (split.labels ? 0 : 1);
+    if (this.length < needed) {
+      throw new Error(`--data: the ${what} split has ${split.tokens.length} tokens, too few for ${batch} streams of at least ${needed} (batch size x (mem-sz + 1))`);
+    }
+    this.streams = split.tokens.subarray(0, this.length * batch);
+    this.labels = split.labels ? split.labels.subarray(0, this.length * batch) : null;
+  }
+
+  /** Last position a block may start at, plus one. */
+  private get end(): number {
+    return this.length - this.block + (this.labels ? 1 : 0);
+  }
+
+  /** Blocks in one pass over the data. */
+  get blocksPerPass(): number {
+    return Math.ceil(this.end / this.block);
+  }
+
+  /** Writes the block at the current position into x and y (batch x M, stream-major). */
+  read(x: Int32Array, y: Int32Array): void {
+    const M = this.block;
+    for (let b = 0; b < this.batch; b++) {
+      const at = b * this.length + this.pos;
+      x.set(this.streams.subarray(at, at + M), b * M);
+      y.set(this.labels ? this.labels.subarray(at, at + M) : this.streams.subarray(at + 1, at + M + 1), b * M);
+    }
+  }
+
+  /** Moves to the next block; true when the data ran out (the caller restarts and resets memory). */
+  advance(): boolean {
+    this.pos += this.block;
+    return this.pos >= this.end;
+  }
+}

@@ -1,0 +1,206 @@
+// The training loop of DESIGN.md §2: `batch` contiguous streams, memory carried from block to
+// block, a random restart with fresh memory at the end of the data, an optimiser update per
+// block (warm-up, optional cosine decay, gradient clipping), and evaluation on streams of their own.
+import type { Corpus, Split } from '../data/corpus.js';
+import { StreamBatches } from '../data/stream-batches.js';
+import type { MemoryState } from '../model/memory-state.js';
+import type { SequenceModel } from '../model/sequence-model.js';
+import { Random } from '../tensor/random.js';
+import { Tape } from '../tensor/tape.js';
+import { Adam } from './adam.js';
+import { clipGradNorm } from './clip.js';
+import type { TrainOptions } from './options.js';
+import { learningRate } from './schedule.js';
+import { Sgd } from './sgd.js';
+
+/** Averages over the blocks of one pass of training or evaluation. */
+export interface Stats {
+  /** Mean negative log-likelihood per counted target (nats). */
+  loss: number;
+  /** Span loss (training only). */
+  aux: number;
+  /** Share of counted targets predicted wrong (labelled data only). */
+  error: number | null;
+  blocks: number;
+  tokens: number;
+  /** Memories held per stream, per layer, averaged over blocks. */
+  kept: number[];
+  /** Updates skipped because the loss or gradient was not finite. */
+  skipped: number;
+}
+
+/** Where a stream of blocks stands: its batcher and its memory. */
+export interface Cursor {
+  batches: StreamBatches;
+  memory: MemoryState;
+}
+
+export class Trainer {
+  readonly optimizer: Adam | Sgd;
+  readonly random: Random;
+  readonly train: Cursor;
+  readonly valid: Cursor;
+  /** Updates done. */
+  step = 0;
+  /** Epochs done. */
+  epoch = 0;
+  /** One record per epoch (written to metrics.jsonl with every checkpoint). */
+  history: Record<string, unknown>[] = [];
+  private readonly tape = new Tape();
+  private readonly omit: Set<number>;
+
+  constructor(readonly model: SequenceModel, readonly corpus: Corpus, readonly options: TrainOptions) {
+    const params = model.params.tensors;
+    this.optimizer = options.optim === 'adam' ? new Adam(params, { lr: options.lr }) : new Sgd(params, options.lr, options.momentum);
+    this.random = new Random(options.seed + 1);
+    this.train = this.cursor(corpus.train, options.batchSz, 'train');
+    this.valid = this.cursor(corpus.valid, this.testBatch, 'valid');
+    this.train.batches.pos = this.randomOffset();
+    this.omit = new Set(options.dataOmitLabels.map((token) => {
+      const id = corpus.vocab.idOf(token);
+      if (id === undefined) throw new Error(`--data-omit-labels: "${token}" is not in the vocabulary`);
+      return id;
+    }));
+  }
+
+  get testBatch(): number {
+    return this.options.testBatchSz || this.options.batchSz;
+  }
+
+  cursor(split: Split, batch: number, what: string): Cursor {
+    return { batches: new StreamBatches(split, batch, this.model.config.memSz, what), memory: this.model.initialMemory(batch) };
+  }
+
+  private randomOffset(): number {
+    return this.random.nextUint32() % this.model.config.memSz;
+  }
+
+  /** One training epoch of `nbatches` updates; onBlock after each. */
+  trainEpoch(onBlock?: (done: number, stats: Stats) => void): Stats {
+    const stats = emptyStats(this.model.config.nlayers);
+    const { batches } = this.train;
+    const total = this.options.nepochs * this.options.nbatches;
+    for (let i = 0; i < this.options.nbatches; i++) {
+      const result = this.block(this.train, true);
+      accumulate(stats, result);
+      if (result.finite) {
+        const norm = clipGradNorm(this.model.params.tensors, this.options.gradClip);
+        if (Number.isFinite(norm)) {
+          this.step++;
+          this.optimizer.update(learningRate({ lr: this.options.lr, warmup: this.options.lrWarmup, decay: this.options.lrDecay, total }, this.step));
+          this.model.clampParameters();
+        } else stats.skipped++;
+      } else stats.skipped++;
+      this.optimizer.zeroGrad();
+      if (batches.advance()) {
+        batches.pos = this.randomOffset();
+        this.train.memory = this.model.initialMemory(batches.batch);
+      }
+      onBlock?.(i + 1, stats);
+    }
+    this.epoch++;
+    return finish(stats);
+  }
+
+  /**
+   * Evaluation: `blocks` blocks from the cursor's position (the whole split, from the start and
+   * with fresh memory, when blocks is "full").
+   */
+  evaluate(cursor: Cursor, blocks: number | 'full', onBlock?: (done: number, total: number) => void): Stats {
+    const stats = emptyStats(this.model.config.nlayers);
+    const { batches } = cursor;
+    if (blocks === 'full') {
+      batches.pos = 0;
+      cursor.memory = this.model.initialMemory(batches.batch);
+    }
+    const count = blocks === 'full' ? batches.blocksPerPass : Math.min(blocks, batches.blocksPerPass);
+    for (let i = 0; i < count; i++) {
+      accumulate(stats, this.block(cursor, false));
+      if (batches.advance()) {
+        batches.pos = 0;
+        cursor.memory = this.model.initialMemory(batches.batch);
+      }
+      onBlock?.(i + 1, count);
+    }
+    return finish(stats);
+  }
+
+  /** Validation as the reference does it: nbatches / 10 blocks, continuing where the last stopped. */
+  validate(): Stats {
+    return this.evaluate(this.valid, this.options.fullValid ? 'full' : Math.max(1, Math.floor(this.options.nbatches / 10)));
+  }
+
+  /** Forward (and, in training, backward) over the block at the cursor. */
+  private block(cursor: Cursor, training: boolean): BlockStats {
+    const { batches } = cursor, n = batches.batch * this.model.config.memSz;
+    const x = new Int32Array(n), y = new Int32Array(n);
+    batches.read(x, y);
+    if (this.omit.size > 0) for (let i = 0; i < n; i++) if (this.omit.has(y[i])) y[i] = -1;
+    const t = this.tape;
+    t.recording = training;
+    const result = this.model.forward(t, x, y, cursor.memory, { training, random: this.random });
+    const loss = result.nll.data[0], aux = result.aux?.data[0] ?? 0;
+    const finite = Number.isFinite(loss) && Number.isFinite(aux);
+    if (training && finite) t.backward(result.loss);
+    let counted = 0, wrong = 0;
+    if (this.corpus.train.labels) [counted, wrong] = errors(result.logprobs.data, y, this.model.config.vocabSize);
+    const kept = cursor.memory.layers.map((_, l) => cursor.memory.lengths(l).reduce((a, b) => a + b, 0) / batches.batch);
+    t.reset();
+    return { loss, aux, counted, wrong, tokens: n, kept, finite };
+  }
+}
+
+interface BlockStats {
+  loss: number;
+  aux: number;
+  counted: number;
+  wrong: number;
+  tokens: number;
+  kept: number[];
+  finite: boolean;
+}
+
+/** Targets counted, and how many of them the argmax prediction misses. */
+function errors(logprobs: Float32Array, y: Int32Array, vocab: number): [number, number] {
+  let counted = 0, wrong = 0;
+  for (let r = 0; r < y.length; r++) {
+    if (y[r] < 0) continue;
+    let best = 0;
+    for (let v = 1; v < vocab; v++) if (logprobs[r * vocab + v] > logprobs[r * vocab + best]) best = v;
+    counted++;
+    if (best !== y[r]) wrong++;
+  }
+  return [counted, wrong];
+}
+
+interface Accumulator extends Stats {
+  counted: number;
+  wrong: number;
+}
+
+function emptyStats(layers: number): Accumulator {
+  return { loss: 0, aux: 0, error: null, blocks: 0, tokens: 0, kept: new Array(layers).fill(0), skipped: 0, counted: 0, wrong: 0 };
+}
+
+function accumulate(s: Accumulator, b: BlockStats): void {
+  s.blocks++;
+  s.tokens += b.tokens;
+  s.loss += b.loss;
+  s.aux += b.aux;
+  s.counted += b.counted;
+  s.wrong += b.wrong;
+  b.kept.forEach((k, l) => (s.kept[l] += k));
+}
+
+function finish(s: Accumulator): Stats {
+  const n = Math.max(1, s.blocks);
+  return {
+    loss: s.loss / n,
+    aux: s.aux / n,
+    error: s.counted > 0 ? s.wrong / s.counted : null,
+    blocks: s.blocks,
+    tokens: s.tokens,
+    kept: s.kept.map((k) => k / n),
+    skipped: s.skipped,
+  };
+}

@@ -1,0 +1,99 @@
+// The train and eval commands end to end: a run, its checkpoint, a resume after SIGKILL that
+// continues the same trajectory, evaluation, and bad flags refused by name before any work.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+const CLI = join('dist', 'src', 'cli', 'main.js');
+const dir = mkdtempSync(join(tmpdir(), 'train-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const text = join(dir, 'text.txt');
+writeFileSync(text, Array.from({ length: 3000 }, (_, i) => `line ${i % 97}: the quick brown fox ${i % 13} jumps\n`).join(''));
+const FLAGS = ['train', '--data', text, '--nlayers', '2', '--hid-sz', '32', '--inner-hid-sz', '64', '--nheads', '2', '--mem-sz', '16', '--attn-lim', '64',
+  '--batch-sz', '4', '--nbatches', '8', '--nepochs', '4', '--optim', 'adam', '--lr', '0.003', '--lr-warmup', '4', '--lr-decay', '--grad-clip', '0.5',
+  '--dropout', '0.1', '--expire-span', '--expire-span-ramp', '8', '--expire-span-loss', '1e-4', '--expire-span-noisy', '--expire-span-layerdrop', '0.1'];
+
+function run(args: string[]) {
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+}
+
+const metrics = (d: string) => readFileSync(join(d, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const trajectory = (d: string) => metrics(d).map((m) => [m.epoch, m.step, m.train_loss, m.valid_loss, m.kept_memories]);
+
+describe('train and eval commands', () => {
+  const whole = join(dir, 'whole');
+
+  it('trains, writes a checkpoint and one metrics line per epoch', () => {
+    const r = run([...FLAGS, '--checkpoint', whole]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Expire-Span: 2 layers, 32 wide/);
+    assert.match(r.stdout, /epoch 4: train \d+\.\d+ bpc, valid \d+\.\d+ bpc, kept \d+\/\d+ memories per layer/);
+    assert.match(r.stdout, new RegExp(`saved to ${whole.replace(/[/\\]/g, '.')}`));
+    for (const f of ['model.safetensors', 'config.json', 'trainer.safetensors', 'metrics.jsonl']) assert.ok(existsSync(join(whole, f)), f);
+    const m = metrics(whole);
+    assert.equal(m.length, 4);
+    assert.ok((m[3].train_loss as number) < (m[0].train_loss as number), 'it learns');
+    const config = JSON.parse(readFileSync(join(whole, 'config.json'), 'utf8'));
+    assert.equal(config.model.expireSpan, true);
+    assert.deepEqual(config.vocab, { kind: 'bytes' });
+  });
+
+  it('resumes after SIGKILL on the same trajectory', async () => {
+    const killed = join(dir, 'killed');
+    const child = spawn(process.execPath, [CLI, ...FLAGS, '--checkpoint', killed], { stdio: 'ignore' });
+    // Kill it as soon as two epochs are checkpointed.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (existsSync(join(killed, 'metrics.jsonl')) && metrics(killed).length >= 2) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+          resolve();
+        }
+      }, 5);
+      child.on('exit', () => {
+        clearInterval(timer);
+        resolve();
+      });
+      setTimeout(() => reject(new Error('no checkpoint after 60 s')), 60_000);
+    });
+    await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.on('exit', resolve)));
+    const r = run([...FLAGS, '--checkpoint', killed]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(trajectory(killed), trajectory(whole));
+  });
+
+  it('evaluates a checkpoint over a whole split', () => {
+    const r = run(['eval', '--checkpoint', whole, '--split', 'valid', '--json'].slice(0));
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.split, 'valid');
+    assert.ok(out.bpc > 0 && out.bpc < 8, `bpc ${out.bpc}`);
+    assert.equal(out.tokens % 16, 0);
+  });
+
+  it('refuses bad flags and data by name, before any work', () => {
+    const refused = (args: string[], pattern: RegExp) => {
+      const r = run(args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, pattern);
+    };
+    const base = ['train', '--data', text, '--checkpoint', join(dir, 'never')];
+    refused([...base, '--nlayers', 'two'], /--nlayers must be a number, got "two"/);
+    refused([...base, '--batch-sz', '0'], /--batch-sz must be an integer from 1/);
+    refused([...base, '--lr=-1'], /--lr must be a positive number, got -1/);
+    refused([...base, '--hid-sz', '30', '--nheads', '4'], /--nheads: hid-sz 30 is not divisible by 4 heads/);
+    refused([...base, '--mem-sz', '64', '--attn-lim', '32'], /--attn-lim: must be at least mem-sz \(64\)/);
+    refused([...base, '--expire-span-ramp=-2'], /--expire-span-ramp: must be a positive number/);
+    refused([...base, '--optim', 'rmsprop'], /--optim must be adam or sgd/);
+    refused([...base, '--bogus', '1'], /unknown flag --bogus/);
+    refused([...base, '--feedback'], /--feedback: that model is not implemented here/);
+    refused(['train', '--nlayers', '2'], /--data is required/);
+    refused(['train', '--data', join(dir, 'nope.txt')], /--data: cannot read ".*nope\.txt": ENOENT/);
+    refused(['eval', '--checkpoint', join(dir, 'nothing')], /eval: no checkpoint in/);
+    assert.ok(!existsSync(join(dir, 'never')), 'nothing was written');
+  });
+});
