@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dropout.h"
+#include "gemm.h"
 #include "kernels.h"
 #include "thread_pool.h"
 
@@ -13,13 +14,6 @@ namespace es {
 namespace {
 
 constexpr float kEps = 1e-8f;
-
-ES_MULTIVERSION float dot(const float* x, const float* y, int n) {
-  float s = 0.f;
-#pragma omp simd reduction(+ : s)
-  for (int i = 0; i < n; i++) s += x[i] * y[i];
-  return s;
-}
 
 ES_MULTIVERSION void axpy_n(float alpha, const float* x, float* y, int n) {
 #pragma omp simd
@@ -29,56 +23,93 @@ ES_MULTIVERSION void axpy_n(float alpha, const float* x, float* y, int n) {
 inline bool masked(const AttentionArgs& a) { return a.mode == kExpire || a.mode == kAdaptive; }
 inline float clamp01(float x) { return std::min(1.f, std::max(0.f, x)); }
 
-// The keys one query sees (see attention.ts): global row, key_pe index (-1: none) and the
-// unclamped mask argument x (2 where there is no mask). Expire mode leaves out x <= 0.
-struct Visible {
-  std::vector<long> row;
-  std::vector<int> pe;
-  std::vector<float> x;
-
-  void collect(const AttentionArgs& a, int b, int h, int m) {
-    row.clear();
-    pe.clear();
-    x.clear();
-    const long base = a.offsets[b], lb = a.offsets[b + 1] - base, qpos = lb - a.block + m;
-    long first = 0;
-    if (a.mode == kCompressive) {
-      first = a.compressed;
-      const int slots = a.compressed - a.block / a.rate + 1, start = m / a.rate;
-      for (int j = 0; j < slots; j++) add(base + start + j, j, 2.f);
-    }
-    const float z = a.mode == kAdaptive ? a.spans[a.spans_len == 1 ? 0 : h] : 0.f;
-    for (long i = std::max(first, qpos - a.window); i < qpos; i++) {
-      const long d = qpos - i;
-      float xi = 2.f;
-      if (a.mode == kExpire) {
-        xi = (std::min(a.spans[base + i], a.limit) - a.counters[base + i] - static_cast<float>(m)) / a.ramp + 1.f;
-        if (xi <= 0.f) continue;  // expired for this query: not in the softmax
-      } else if (a.mode == kAdaptive) {
-        xi = (1.f - static_cast<float>(d) + z * a.limit) / a.ramp + 1.f;
-      }
-      add(base + i, d <= a.pe_len ? static_cast<int>(a.pe_len - d) : -1, xi);
-    }
-  }
-
- private:
-  void add(long r, int p, float xi) {
-    row.push_back(r);
-    pe.push_back(p);
-    x.push_back(xi);
-  }
+// The keys one query sees (see attention.ts), as ranges of the stream's rows: compressed slots
+// [clo, clo + slots) with key_pe index j for slot j, then the window [lo, hi) with key_pe index
+// P - (qpos - i) while that distance is at most P.
+struct Row {
+  long lo, hi, qpos, clo;
+  int slots;
 };
 
-// Per-thread scratch, reused across calls.
+inline Row visible(const AttentionArgs& a, long lb, int m) {
+  Row r;
+  r.qpos = lb - a.block + m;
+  r.clo = 0;
+  r.slots = 0;
+  long first = 0;
+  if (a.mode == kCompressive) {
+    first = a.compressed;
+    r.slots = a.compressed - a.block / a.rate + 1;
+    r.clo = m / a.rate;
+  }
+  r.lo = std::max(first, r.qpos - a.window);
+  r.hi = r.qpos;
+  return r;
+}
+
+// The unclamped mask argument x of key i (stream-relative) for query m of head h; 2 where
+// there is no mask (mask 1).
+inline float mask_arg(const AttentionArgs& a, long base, long i, long qpos, int m, int h) {
+  if (a.mode == kExpire) {
+    return (std::min(a.spans[base + i], a.limit) - a.counters[base + i] - static_cast<float>(m)) / a.ramp + 1.f;
+  }
+  if (a.mode == kAdaptive) {
+    const float z = a.spans[a.spans_len == 1 ? 0 : h];
+    return (1.f - static_cast<float>(qpos - i) + z * a.limit) / a.ramp + 1.f;
+  }
+  return 2.f;
+}
+
+// Calls fn(i, pe) for every key query m sees, in row order (pe: key_pe index or -1).
+template <typename Fn>
+inline void for_visible(const AttentionArgs& a, const Row& r, Fn fn) {
+  for (int j = 0; j < r.slots; j++) fn(r.clo + j, j);
+  for (long i = r.lo; i < r.hi; i++) {
+    const long d = r.qpos - i;
+    fn(i, d <= a.pe_len ? static_cast<int>(a.pe_len - d) : -1);
+  }
+}
+
+// Per-thread scratch, reused across calls: M x Lb matrices and M x P position terms.
 struct Scratch {
-  Visible keys;
-  std::vector<float> p, dw, dp, qpe, dqpe;
+  std::vector<float> w, dw, qpe, norms;
+  float* get(std::vector<float>& v, size_t n) {
+    if (v.size() < n) v.resize(n);
+    return v.data();
+  }
 };
 
-// q . keyPe[:, j] for every j (keyPe: D x P).
-void position_scores(const AttentionArgs& a, const float* q, float* qpe) {
-  std::fill(qpe, qpe + a.pe_len, 0.f);
-  for (int d = 0; d < a.head_dim; d++) axpy_n(q[d], a.key_pe + static_cast<long>(d) * a.pe_len, qpe, a.pe_len);
+// One (stream, head): operands are strided views into the packed q/k/v rows.
+struct Head {
+  const float* q;  // M x D, row stride width
+  const float* k;  // Lb x D
+  const float* v;  // Lb x D
+  long width;
+};
+
+void gemm_view(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, long lda,
+               const float* b, long ldb, float beta, float* c, long ldc) {
+  if (m <= 0 || n <= 0) return;
+  Gemm g;
+  g.trans_a = ta;
+  g.trans_b = tb;
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.alpha = alpha;
+  g.a = a;
+  g.lda = lda;
+  g.b = b;
+  g.ldb = ldb;
+  g.beta = beta;
+  g.c = c;
+  g.ldc = ldc;
+  gemm_builtin(g);  // inside a pool task: runs on this thread
+}
+
+// q . keyPe for every query of the head: qpe (M x P) = Q keyPe.
+void position_scores(const AttentionArgs& a, const Head& hd, float* qpe) {
+  gemm_view(false, false, a.block, a.pe_len, a.head_dim, 1.f, hd.q, hd.width, a.key_pe, a.pe_len, 0.f, qpe, a.pe_len);
 }
 
 // The expire-mode span loss of one stream (see attention.ts).
@@ -94,6 +125,50 @@ float expire_aux(const AttentionArgs& a, int b) {
   return static_cast<float>(sum / a.ramp / a.block);
 }
 
+Head head_of(const AttentionArgs& a, int b, int h) {
+  const long width = static_cast<long>(a.heads) * a.head_dim, base = a.offsets[b];
+  return {a.q + static_cast<long>(b) * a.block * width + h * a.head_dim, a.k + base * width + h * a.head_dim,
+          a.v + base * width + h * a.head_dim, width};
+}
+
+// From the scaled logits in p (M x Lb, row m at m * lb), writes the softmax probabilities back
+// into p (0 outside the softmax) and the weights that multiply the values (with dropout) into w.
+void softmax_rows(const AttentionArgs& a, int b, int h, const float* qpe, float* p, float* w, float scale) {
+  const long base = a.offsets[b], lb = a.offsets[b + 1] - base;
+  const long slot0 = static_cast<long>(a.heads) * a.block * base + static_cast<long>(h) * a.block * lb;
+  for (int m = 0; m < a.block; m++) {
+    float* pr = p + m * lb;
+    float* wr = w + m * lb;
+    const Row r = visible(a, lb, m);
+    float max = -INFINITY;
+    for_visible(a, r, [&](long i, int pe) {
+      if (pe >= 0) pr[i] += scale * qpe[static_cast<long>(m) * a.pe_len + pe];
+      if (a.mode != kExpire || mask_arg(a, base, i, r.qpos, m, h) > 0.f) max = std::max(max, pr[i]);
+    });
+    double total = 0;
+    for_visible(a, r, [&](long i, int) {
+      const bool in = a.mode != kExpire || mask_arg(a, base, i, r.qpos, m, h) > 0.f;
+      wr[i] = in ? std::exp(pr[i] - max) : 0.f;  // w holds exp for now
+      total += wr[i];
+    });
+    const float inv = total > 0 ? static_cast<float>(1.0 / total) : 0.f;
+    double pc = 0;
+    // Zero everything, then fill the visible keys: p (softmax) and w (p c norm drop).
+    std::fill(pr, pr + lb, 0.f);
+    for_visible(a, r, [&](long i, int) {
+      pr[i] = wr[i] * inv;
+      pc += pr[i] * clamp01(mask_arg(a, base, i, r.qpos, m, h));
+    });
+    const float norm = masked(a) ? static_cast<float>(1.0 / (pc + kEps)) : 1.f;
+    std::fill(wr, wr + lb, 0.f);
+    for_visible(a, r, [&](long i, int) {
+      if (pr[i] == 0.f) return;
+      wr[i] = pr[i] * clamp01(mask_arg(a, base, i, r.qpos, m, h)) * norm *
+              dropout_factor(a.seed, slot0 + m * lb + i, a.dropout);
+    });
+  }
+}
+
 }  // namespace
 
 void attention_forward(const AttentionArgs& a, float* out, float* probs, float* aux) {
@@ -104,43 +179,16 @@ void attention_forward(const AttentionArgs& a, float* out, float* probs, float* 
     thread_local Scratch s;
     const long base = a.offsets[b], lb = a.offsets[b + 1] - base;
     if (a.mode == kExpire) aux[b] = expire_aux(a, b);
-    s.qpe.resize(a.pe_len);
+    float* w = s.get(s.w, static_cast<size_t>(M) * lb);
+    float* qpe = s.get(s.qpe, static_cast<size_t>(M) * std::max(1, a.pe_len));
     for (int h = 0; h < K; h++) {
-      for (int m = 0; m < M; m++) {
-        const long qrow = (static_cast<long>(b) * M + m) * width + h * D;
-        const float* q = a.q + qrow;
-        // Slot of global row r: p[r]; p points before the stream's first row.
-        float* p = probs + static_cast<long>(K) * M * base + (static_cast<long>(h) * M + m) * lb - base;
-        std::fill(p + base, p + base + lb, 0.f);
-        s.keys.collect(a, b, h, m);
-        const size_t n = s.keys.row.size();
-        position_scores(a, q, s.qpe.data());
-        float max = -INFINITY;
-        s.p.resize(n);
-        for (size_t j = 0; j < n; j++) {
-          float z = dot(q, a.k + s.keys.row[j] * width + h * D, D);
-          if (s.keys.pe[j] >= 0) z += s.qpe[s.keys.pe[j]];
-          s.p[j] = z * scale;
-          max = std::max(max, s.p[j]);
-        }
-        double total = 0;
-        for (size_t j = 0; j < n; j++) total += std::exp(s.p[j] - max);
-        const float inv = total > 0 ? static_cast<float>(1.0 / total) : 0.f;
-        double pc = 0;
-        for (size_t j = 0; j < n; j++) {
-          s.p[j] = std::exp(s.p[j] - max) * inv;
-          p[s.keys.row[j]] = s.p[j];
-          pc += s.p[j] * clamp01(s.keys.x[j]);
-        }
-        const float norm = masked(a) ? static_cast<float>(1.0 / (pc + kEps)) : 1.f;
-        float* o = out + qrow;
-        std::fill(o, o + D, 0.f);
-        const long slot0 = static_cast<long>(K) * M * base + (static_cast<long>(h) * M + m) * lb - base;
-        for (size_t j = 0; j < n; j++) {
-          const float drop = dropout_factor(a.seed, slot0 + s.keys.row[j], a.dropout);
-          if (drop != 0.f) axpy_n(s.p[j] * clamp01(s.keys.x[j]) * norm * drop, a.v + s.keys.row[j] * width + h * D, o, D);
-        }
-      }
+      const Head hd = head_of(a, b, h);
+      float* p = probs + static_cast<long>(K) * M * base + static_cast<long>(h) * M * lb;  // M x Lb
+      gemm_view(false, true, M, static_cast<int>(lb), D, scale, hd.q, width, hd.k, width, 0.f, p, lb);
+      position_scores(a, hd, qpe);
+      softmax_rows(a, b, h, qpe, p, w, scale);
+      gemm_view(false, false, M, D, static_cast<int>(lb), 1.f, w, lb, hd.v, width, 0.f,
+                out + static_cast<long>(b) * M * width + h * D, width);
     }
   });
 }
@@ -161,7 +209,6 @@ void attention_backward(const AttentionArgs& a, const float* probs, const float*
     thread_local Scratch s;
     float* dpe = partial.data() + static_cast<size_t>(t) * partial_size;
     float* dz = dpe + static_cast<long>(D) * P;
-    s.dqpe.resize(P);
     for (int b = a.batch * t / threads; b < a.batch * (t + 1) / threads; b++) {
       const long base = a.offsets[b], lb = a.offsets[b + 1] - base;
       if (a.mode == kExpire) {
@@ -176,62 +223,75 @@ void attention_backward(const AttentionArgs& a, const float* probs, const float*
           dspans[i] += aux_grad[b] * count / a.ramp / M;
         }
       }
+      float* w = s.get(s.w, static_cast<size_t>(M) * lb);
+      float* ds = s.get(s.dw, static_cast<size_t>(M) * lb);
+      float* dqpe = s.get(s.qpe, static_cast<size_t>(M) * std::max(1, P));
       for (int h = 0; h < K; h++) {
+        const Head hd = head_of(a, b, h);
+        const long qoff = static_cast<long>(b) * M * width + h * D;
+        const float* p = probs + static_cast<long>(K) * M * base + static_cast<long>(h) * M * lb;
+        const long slot0 = static_cast<long>(K) * M * base + static_cast<long>(h) * M * lb;
+        // w = p c norm drop, recomputed from the saved softmax.
+        float* norms = s.get(s.norms, M);
         for (int m = 0; m < M; m++) {
-          const long qrow = (static_cast<long>(b) * M + m) * width + h * D;
-          const float* q = a.q + qrow;
-          const float* g_out = dout + qrow;
-          const float* p = probs + static_cast<long>(K) * M * base + (static_cast<long>(h) * M + m) * lb - base;
-          s.keys.collect(a, b, h, m);
-          const size_t n = s.keys.row.size();
-          s.dw.resize(n);
-          s.dp.resize(n);
+          const float* pr = p + m * lb;
+          float* wr = w + m * lb;
+          const Row r = visible(a, lb, m);
           double pc = 0;
-          for (size_t j = 0; j < n; j++) pc += p[s.keys.row[j]] * clamp01(s.keys.x[j]);
-          const float norm = masked(a) ? static_cast<float>(1.0 / (pc + kEps)) : 1.f;
-          // Through dropout and the values: dw_j = drop_j (dout . v_j); dv_j += w_j drop_j dout;
-          // g = sum w_j dw_j.
-          const long slot0 = static_cast<long>(K) * M * base + (static_cast<long>(h) * M + m) * lb - base;
+          for_visible(a, r, [&](long i, int) { pc += pr[i] * clamp01(mask_arg(a, base, i, r.qpos, m, h)); });
+          norms[m] = masked(a) ? static_cast<float>(1.0 / (pc + kEps)) : 1.f;
+          std::fill(wr, wr + lb, 0.f);
+          for_visible(a, r, [&](long i, int) {
+            if (pr[i] == 0.f) return;
+            wr[i] = pr[i] * clamp01(mask_arg(a, base, i, r.qpos, m, h)) * norms[m] *
+                    dropout_factor(a.seed, slot0 + m * lb + i, a.dropout);
+          });
+        }
+        // dV += W^T dOut; raw dW = dOut V^T (before the dropout factor).
+        gemm_view(true, false, static_cast<int>(lb), D, M, 1.f, w, lb, dout + qoff, width, 1.f, dv + (base * width) + h * D, width);
+        gemm_view(false, true, M, static_cast<int>(lb), D, 1.f, dout + qoff, width, hd.v, width, 0.f, ds, lb);
+        if (P > 0) std::fill(dqpe, dqpe + static_cast<size_t>(M) * P, 0.f);
+        for (int m = 0; m < M; m++) {
+          const float* pr = p + m * lb;
+          const float* wr = w + m * lb;
+          float* dr = ds + m * lb;  // raw dw in, d logits out
+          const Row r = visible(a, lb, m);
           double g = 0;
-          for (size_t j = 0; j < n; j++) {
-            const long vo = s.keys.row[j] * width + h * D;
-            const float w = p[s.keys.row[j]] * clamp01(s.keys.x[j]) * norm;
-            const float drop = dropout_factor(a.seed, slot0 + s.keys.row[j], a.dropout);
-            s.dw[j] = drop == 0.f ? 0.f : drop * dot(g_out, a.v + vo, D);
-            g += static_cast<double>(w) * s.dw[j];
-            if (drop != 0.f) axpy_n(w * drop, g_out, dv + vo, D);
-          }
-          // Through the renormalisation and the mask, then the softmax.
+          for_visible(a, r, [&](long i, int) { g += static_cast<double>(wr[i]) * dr[i]; });
           double pdp = 0;
-          for (size_t j = 0; j < n; j++) {
-            const float pj = p[s.keys.row[j]], xj = s.keys.x[j];
+          for_visible(a, r, [&](long i, int) {
+            if (pr[i] == 0.f) {
+              dr[i] = 0.f;
+              return;
+            }
+            const float drop = dropout_factor(a.seed, slot0 + m * lb + i, a.dropout);
+            const float dwi = drop * dr[i];
+            float dp = dwi;
             if (masked(a)) {
-              const float da = (s.dw[j] - static_cast<float>(g)) * norm;
-              if (xj >= 0.f && xj <= 1.f) {
-                const float dmask = da * pj / a.ramp;
-                if (a.mode == kExpire && a.spans[s.keys.row[j]] <= a.limit) dspans[s.keys.row[j]] += dmask;
+              const float xi = mask_arg(a, base, i, r.qpos, m, h);
+              const float da = (dwi - static_cast<float>(g)) * norms[m];
+              if (xi >= 0.f && xi <= 1.f) {
+                const float dmask = da * pr[i] / a.ramp;
+                if (a.mode == kExpire && a.spans[base + i] <= a.limit) dspans[base + i] += dmask;
                 if (a.mode == kAdaptive) dz[a.spans_len == 1 ? 0 : h] += dmask * a.limit;
               }
-              s.dp[j] = da * clamp01(xj);
-            } else {
-              s.dp[j] = s.dw[j];
+              dp = da * clamp01(xi);
             }
-            pdp += static_cast<double>(pj) * s.dp[j];
-          }
-          std::fill(s.dqpe.begin(), s.dqpe.end(), 0.f);
-          float* g_q = dq + qrow;
-          for (size_t j = 0; j < n; j++) {
-            const float ds = p[s.keys.row[j]] * (s.dp[j] - static_cast<float>(pdp)) * scale;
-            const long ko = s.keys.row[j] * width + h * D;
-            axpy_n(ds, a.k + ko, g_q, D);
-            axpy_n(ds, q, dk + ko, D);
-            if (s.keys.pe[j] >= 0) s.dqpe[s.keys.pe[j]] += ds;
-          }
-          // Position term: dq += keyPe dqpe, dkeyPe += q dqpe^T.
-          for (int d = 0; d < D; d++) {
-            g_q[d] += dot(a.key_pe + static_cast<long>(d) * P, s.dqpe.data(), P);
-            axpy_n(q[d], s.dqpe.data(), dpe + static_cast<long>(d) * P, P);
-          }
+            dr[i] = dp;  // dp for now
+            pdp += static_cast<double>(pr[i]) * dp;
+          });
+          // Softmax backward and the scale; everything outside the softmax gets 0.
+          for (long i = 0; i < lb; i++) dr[i] = pr[i] == 0.f ? 0.f : pr[i] * (dr[i] - static_cast<float>(pdp)) * scale;
+          for_visible(a, r, [&](long i, int pe) {
+            if (pe >= 0) dqpe[static_cast<long>(m) * P + pe] += dr[i];
+          });
+        }
+        // dQ += dS K, dK += dS^T Q; position term: dQ += dQPE keyPe^T, dkeyPe += Q^T dQPE.
+        gemm_view(false, false, M, D, static_cast<int>(lb), 1.f, ds, lb, hd.k, width, 1.f, dq + qoff, width);
+        gemm_view(true, false, static_cast<int>(lb), D, M, 1.f, ds, lb, hd.q, width, 1.f, dk + base * width + h * D, width);
+        if (P > 0) {
+          gemm_view(false, true, M, D, P, 1.f, dqpe, P, a.key_pe, P, 1.f, dq + qoff, width);
+          gemm_view(true, false, D, P, M, 1.f, hd.q, width, dqpe, P, 1.f, dpe, P);
         }
       }
     }
