@@ -38,7 +38,8 @@ describe('corpora', () => {
     assert.deepEqual([...c.train.tokens], [0, 3, 0, 2, 0]);
     assert.deepEqual([...c.valid.tokens], [3, 4], 'unknown tokens map to <unk>');
     assert.deepEqual(c.train.labels!.length, 5);
-    assert.deepEqual(loadCorpus(folder, Vocabulary.fromTokens(['a', 'b', 'c', '<unk>'])).train.tokens, Int32Array.of(1, 0, 1, 2, 1));
+    assert.deepEqual(loadCorpus(folder, { vocab: Vocabulary.fromTokens(['a', 'b', 'c', '<unk>']) }).train.tokens, Int32Array.of(1, 0, 1, 2, 1));
+    assert.deepEqual([...loadCorpus(folder, { eos: true }).train.tokens], [0, 3, 0, 1, 2, 0, 1], '--data-eos ends every line with <eos>');
   });
 
   it('refuses unreadable, empty or malformed data with a clear message', () => {

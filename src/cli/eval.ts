@@ -47,7 +47,7 @@ export function evalCommand(argv: string[]): void {
     threads: number('threads', values.threads) ?? saved.config.train.threads,
   });
   kernels.setThreads(options.threads);
-  const corpus = loadCorpus(options.data, saved.vocab.kind === 'tokens' ? saved.vocab : undefined);
+  const corpus = loadCorpus(options.data, { vocab: saved.vocab.kind === 'tokens' ? saved.vocab : undefined, eos: options.dataEos });
   if (!corpus.vocab.equals(saved.vocab)) throw new CliError(`--data: "${options.data}" has a different vocabulary from the checkpoint in ${dir}`);
   const trainer = new Trainer(saved.model, corpus, options);
   const split = values.split === 'valid' ? corpus.valid : corpus.test;

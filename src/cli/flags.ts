@@ -1,7 +1,7 @@
 // Command-line flags with the reference's names (main.py, models/*.py): parsing, and values
 // checked so that a bad one is refused with the flag's name before any work starts.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DEFAULT_CONFIG, type ModelConfig } from '../model/config.js';
+import type { ModelConfig } from '../model/config.js';
 import { DEFAULT_TRAIN, type TrainOptions } from '../train/options.js';
 import { CliError } from './errors.js';
 
@@ -50,6 +50,7 @@ const TRAIN_FLAGS: Record<string, [keyof TrainOptions, Kind]> = {
   'lr-decay': ['lrDecay', 'bool'],
   'grad-clip': ['gradClip', 'real'],
   'full-valid': ['fullValid', 'bool'],
+  'data-eos': ['dataEos', 'bool'],
   seed: ['seed', 'int'],
   threads: ['threads', 'int'],
 };
@@ -109,7 +110,6 @@ export function parseTrainFlags(argv: string[]): ParsedTrainFlags {
     out: { type: 'string' },
     'checkpoint-freq': { type: 'string' },
     'full-test': { type: 'boolean' },
-    'data-eos': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   };
   for (const [flag, [, kind]] of [...Object.entries(MODEL_FLAGS), ...Object.entries(TRAIN_FLAGS)]) options[flag] = { type: kind === 'bool' ? 'boolean' : 'string' };
@@ -122,7 +122,6 @@ export function parseTrainFlags(argv: string[]): ParsedTrainFlags {
     throw new CliError((e as Error).message.replace(/^Unknown option '(.*)'.*$/s, 'unknown flag $1 (see `expire-span train --help`)'));
   }
   for (const flag of UNSUPPORTED) if (values[flag]) throw new CliError(`--${flag}: that model is not implemented here (Expire-Span, Transformer-XL, Adaptive-Span and Compressive are)`);
-  if (values['data-eos']) throw new CliError('--data-eos is not supported yet: the tokens of each line are read without an end-of-line token');
   const split = value('split-batch', values['split-batch'], 'int');
   if (split !== undefined && split !== 1) throw new CliError('--split-batch: only 1 is supported (the whole batch in one pass)');
 
@@ -174,6 +173,3 @@ export function makeTrainOptions(partial: Partial<TrainOptions>): TrainOptions {
   if (o.optim !== 'adam' && o.optim !== 'sgd') throw new CliError(`--optim must be adam or sgd, got "${o.optim}"`);
   return o;
 }
-
-export const MODEL_DEFAULTS = DEFAULT_CONFIG;
-export const TRAIN_FLAG_NAMES = [...Object.keys(MODEL_FLAGS), ...Object.keys(TRAIN_FLAGS)];

@@ -55,7 +55,7 @@ export function trainCommand(argv: string[]): void {
     const saved = loadCheckpoint(dir);
     const options = makeTrainOptions({ ...saved.config.train, ...flags.train, data: flags.train.data ?? saved.config.train.data });
     kernels.setThreads(options.threads);
-    const corpus = loadCorpus(options.data, saved.vocab.kind === 'tokens' ? saved.vocab : undefined);
+    const corpus = loadCorpus(options.data, { vocab: saved.vocab.kind === 'tokens' ? saved.vocab : undefined, eos: options.dataEos });
     if (!corpus.vocab.equals(saved.vocab)) throw new CliError(`--data: "${options.data}" has a different vocabulary from the checkpoint in ${dir}`);
     trainer = new Trainer(saved.model, corpus, options);
     saved.restore(trainer);
@@ -63,7 +63,7 @@ export function trainCommand(argv: string[]): void {
   } else {
     const options = makeTrainOptions(flags.train);
     kernels.setThreads(options.threads);
-    const corpus = loadCorpus(options.data);
+    const corpus = loadCorpus(options.data, { eos: options.dataEos });
     const config = makeConfig({ ...flags.model, vocabSize: corpus.vocab.size });
     trainer = new Trainer(new SequenceModel(config, options.seed), corpus, options);
   }

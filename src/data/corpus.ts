@@ -33,7 +33,14 @@ export class DataError extends Error {
 /** Largest file read whole (enwik8 is 100 MB). */
 const MAX_BYTES = 1 << 30;
 
-export function loadCorpus(spec: string, vocab?: Vocabulary): Corpus {
+export interface LoadOptions {
+  /** A folder's known vocabulary (from a checkpoint) instead of one built from train.txt. */
+  vocab?: Vocabulary;
+  /** --data-eos: an <eos> token after every line of a folder's files. */
+  eos?: boolean;
+}
+
+export function loadCorpus(spec: string, { vocab, eos = false }: LoadOptions = {}): Corpus {
   if (spec === 'builtin:sources') return byteCorpus('builtin:sources', packageSources());
   if (spec.startsWith('builtin:') || spec.startsWith('task:')) {
     throw new DataError(`unknown built-in data "${spec}" (available: builtin:sources)`);
@@ -44,7 +51,8 @@ export function loadCorpus(spec: string, vocab?: Vocabulary): Corpus {
   } catch (e) {
     throw new DataError(`cannot read "${spec}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  if (stat.isDirectory()) return folderCorpus(spec, vocab);
+  if (stat.isDirectory()) return folderCorpus(spec, vocab, eos);
+  if (eos) throw new DataError('--data-eos applies to a folder of token files, not to a single file');
   if (stat.size > MAX_BYTES) throw new DataError(`"${spec}" has ${stat.size} bytes, more than the ${MAX_BYTES} this loader reads`);
   return byteCorpus(spec, readFile(spec));
 }
@@ -120,7 +128,7 @@ function words(line: string): string[] {
   return line.split(/\s+/).filter((w) => w.length > 0);
 }
 
-function folderCorpus(dir: string, given?: Vocabulary): Corpus {
+function folderCorpus(dir: string, given: Vocabulary | undefined, eos: boolean): Corpus {
   const text = (name: string) => {
     const path = join(dir, name);
     if (!existsSync(path)) throw new DataError(`the folder "${dir}" has no ${name} (expected train.txt, valid.txt and test.txt)`);
@@ -137,7 +145,7 @@ function folderCorpus(dir: string, given?: Vocabulary): Corpus {
   const unk = vocab.idOf('<unk>') ?? 0;
   const tokenize = (body: string) => {
     const ids: number[] = [];
-    for (const line of lines(body)) for (const w of words(line)) ids.push(vocab.idOf(w) ?? unk);
+    for (const line of lines(body)) for (const w of eos ? [...words(line), '<eos>'] : words(line)) ids.push(vocab.idOf(w) ?? unk);
     return Int32Array.from(ids);
   };
   const split = (name: string): Split => {

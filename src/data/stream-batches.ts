@@ -2,7 +2,7 @@
 // streams; every step takes the next M tokens of each stream at one shared position. At the end
 // of the data training restarts at a random offset in [0, M) with fresh memory (evaluation at 0,
 // or stops after one pass).
-import type { Split } from './corpus.js';
+import { DataError, type Split } from './corpus.js';
 
 export class StreamBatches {
   /** Tokens per stream. */
@@ -16,7 +16,7 @@ export class StreamBatches {
     this.length = Math.floor(split.tokens.length / batch);
     const needed = block + (split.labels ? 0 : 1);
     if (this.length < needed) {
-      throw new Error(`--data: the ${what} split has ${split.tokens.length} tokens, too few for ${batch} streams of at least ${needed} (batch size x (mem-sz + 1))`);
+      throw new DataError(`the ${what} split has ${split.tokens.length} tokens, too few for ${batch} streams of at least ${needed} (batch size x (mem-sz + 1))`);
     }
     this.streams = split.tokens.subarray(0, this.length * batch);
     this.labels = split.labels ? split.labels.subarray(0, this.length * batch) : null;

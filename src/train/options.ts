@@ -22,6 +22,8 @@ export interface TrainOptions {
   lrDecay: boolean;
   /** --grad-clip: joint gradient-norm limit (0: none). */
   gradClip: number;
+  /** --data-eos: an <eos> token after every line (folder data). */
+  dataEos: boolean;
   /** --data-omit-labels: target tokens left out of the loss and the error. */
   dataOmitLabels: string[];
   /** --full-valid: validate on the whole split each epoch. */
@@ -44,6 +46,7 @@ export const DEFAULT_TRAIN: TrainOptions = {
   lrWarmup: 0,
   lrDecay: false,
   gradClip: 0,
+  dataEos: false,
   dataOmitLabels: [],
   fullValid: false,
   seed: 1,
