@@ -79,6 +79,7 @@ class Pool {
   }
 
   void work() {
+    enter_flush_denormals();  // for the worker's lifetime
     unsigned long seen = 0;
     for (;;) {
       // Spin briefly for back-to-back kernels, then sleep so an idle worker never steals the
@@ -141,6 +142,24 @@ void parallel_range(long total, long grain, const std::function<void(long, long)
     long begin = p * step, end = std::min(total, begin + step);
     if (begin < end) fn(begin, end);
   });
+}
+
+FloatMode enter_flush_denormals() {
+#if defined(__x86_64__) || defined(_M_X64)
+  const FloatMode saved = _mm_getcsr();
+  _mm_setcsr(saved | 0x8040);  // FTZ (bit 15) | DAZ (bit 6)
+  return saved;
+#else
+  return 0;
+#endif
+}
+
+void leave_flush_denormals(FloatMode saved) {
+#if defined(__x86_64__) || defined(_M_X64)
+  _mm_setcsr(saved);
+#else
+  (void)saved;
+#endif
 }
 
 void set_num_threads(int threads) {

@@ -14,6 +14,12 @@ void parallel_for(int count, const std::function<void(int)>& fn);
 void parallel_range(long total, long grain, const std::function<void(long, long)>& fn);
 
 void set_num_threads(int threads);
+
+// The floating-point mode of the calling thread (x86: MXCSR), and switching it to flush
+// denormals to zero (FTZ and DAZ) for the duration of a kernel. Pool workers always run so.
+using FloatMode = unsigned;
+FloatMode enter_flush_denormals();
+void leave_flush_denormals(FloatMode saved);
 int num_threads();
 
 }  // namespace es

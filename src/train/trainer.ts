@@ -77,10 +77,17 @@ export class Trainer {
 
   /** One training epoch of `nbatches` updates; onBlock after each. */
   trainEpoch(onBlock?: (done: number, stats: Stats) => void): Stats {
+    const stats = this.trainBlocks(this.options.nbatches, onBlock);
+    this.epoch++;
+    return stats;
+  }
+
+  /** `count` training updates (one block each). */
+  trainBlocks(count: number, onBlock?: (done: number, stats: Stats) => void): Stats {
     const stats = emptyStats(this.model.config.nlayers);
     const { batches } = this.train;
     const total = this.options.nepochs * this.options.nbatches;
-    for (let i = 0; i < this.options.nbatches; i++) {
+    for (let i = 0; i < count; i++) {
       const result = this.block(this.train, true);
       accumulate(stats, result);
       if (result.finite) {
@@ -98,7 +105,6 @@ export class Trainer {
       }
       onBlock?.(i + 1, stats);
     }
-    this.epoch++;
     return finish(stats);
   }
 
