@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Side-by-side training benchmark: this implementation and the authors' PyTorch code on the
+same data and config, one after the other on this machine; prints both and their ratio.
+
+  python3 bench/reference/compare.py --reference PATH --data FILE [--batches N] [model flags]
+
+Model and training flags are the reference's (e.g. --expire-span --nlayers 4 --hid-sz 256 ...).
+Run from the repository root after `npm ci`.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def run(cmd):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return json.loads(out[out.index("{"):])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--reference", required=True)
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--batches", default="20")
+    parser.add_argument("--warmup", default="3")
+    parser.add_argument("--threads", default="2")
+    parser.add_argument("--max-bytes", default="2000000")
+    ours, flags = parser.parse_known_args()
+
+    # Both read the same bytes: the first --max-bytes of --data.
+    sliced = os.path.join(ROOT, "runs", "bench-data.bin")
+    os.makedirs(os.path.dirname(sliced), exist_ok=True)
+    with open(ours.data, "rb") as f, open(sliced, "wb") as out:
+        out.write(f.read(int(ours.max_bytes)))
+
+    common = ["--batches", ours.batches, "--warmup", ours.warmup, "--threads", ours.threads]
+    mine = run(["node", os.path.join(ROOT, "dist", "src", "cli", "main.js"), "bench", "train", "--data", sliced, "--json", *common, *flags])
+    theirs = run([sys.executable, os.path.join(HERE, "run_reference.py"), "--reference", ours.reference, "--data", sliced,
+                  "--max-bytes", ours.max_bytes, *common, *flags])
+    kept = sum(mine["keptMemories"]) / len(mine["keptMemories"])
+    print(f"config: {' '.join(flags)}")
+    print(f"{'':24}{'expire-span (ours)':>20}{'reference':>14}{'ratio':>10}")
+    print(f"{'tokens/s':24}{mine['tokensPerSecond']:>20,.0f}{theirs['tokensPerSecond']:>14,.0f}{mine['tokensPerSecond'] / theirs['tokensPerSecond']:>9.2f}x")
+    print(f"{'ms per batch':24}{mine['msPerBatch']:>20.0f}{theirs['msPerBatch']:>14.0f}")
+    print(f"{'peak RSS (MiB)':24}{mine['peakRssMiB']:>20.0f}{theirs['peakRssMiB']:>14.0f}{mine['peakRssMiB'] / theirs['peakRssMiB']:>9.2f}x")
+    print(f"{'memories per stream':24}{kept:>20.0f}{sum(theirs['cacheSizes']) / len(theirs['cacheSizes']):>14.0f}")
+    print(f"{'share of fp32 peak':24}{100 * mine['shareOfPeak']:>19.0f}%")
+
+
+if __name__ == "__main__":
+    main()
