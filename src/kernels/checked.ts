@@ -102,6 +102,44 @@ export function checked<K extends Kernels>(k: K): K {
     vec(op, 'out', out, n);
     k[op](a, b, out, n);
   };
+  /** An activation's forward (x -> y) and backward (y, dy -> dx), elementwise over n. */
+  const activation = (forward: 'reluForward' | 'sigmoidForward', backward: 'reluBackward' | 'sigmoidBackward') =>
+    [
+      (x: Float32Array, y: Float32Array, n: number) => {
+        size(forward, 'n', n);
+        vec(forward, 'x', x, n);
+        vec(forward, 'y', y, n);
+        k[forward](x, y, n);
+      },
+      (y: Float32Array, dy: Float32Array, dx: Float32Array, n: number) => {
+        size(backward, 'n', n);
+        vec(backward, 'y', y, n);
+        vec(backward, 'dy', dy, n);
+        vec(backward, 'dx', dx, n);
+        k[backward](y, dy, dx, n);
+      },
+    ] as const;
+  /** A row-wise normaliser's forward (x -> y) and backward (y, dy -> dx) over rows x cols. */
+  const rowwise = (forward: 'softmaxForward' | 'logSoftmaxForward', backward: 'softmaxBackward' | 'logSoftmaxBackward') =>
+    [
+      (x: Float32Array, y: Float32Array, rows: number, cols: number) => {
+        dims(forward, rows, cols);
+        mat(forward, 'x', x, rows, cols);
+        mat(forward, 'y', y, rows, cols);
+        k[forward](x, y, rows, cols);
+      },
+      (y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number) => {
+        dims(backward, rows, cols);
+        mat(backward, 'y', y, rows, cols);
+        mat(backward, 'dy', dy, rows, cols);
+        mat(backward, 'dx', dx, rows, cols);
+        k[backward](y, dy, dx, rows, cols);
+      },
+    ] as const;
+  const [reluForward, reluBackward] = activation('reluForward', 'reluBackward');
+  const [sigmoidForward, sigmoidBackward] = activation('sigmoidForward', 'sigmoidBackward');
+  const [softmaxForward, softmaxBackward] = rowwise('softmaxForward', 'softmaxBackward');
+  const [logSoftmaxForward, logSoftmaxBackward] = rowwise('logSoftmaxForward', 'logSoftmaxBackward');
   const targets = (op: string, target: Int32Array, rows: number, cols: number) => {
     i32(op, 'target', target);
     if (target.length < rows) holds(op, 'target', target, rows, `rows = ${rows}`);
@@ -175,6 +213,14 @@ export function checked<K extends Kernels>(k: K): K {
   };
 
   const wrapped: Kernels = {
+    reluForward,
+    reluBackward,
+    sigmoidForward,
+    sigmoidBackward,
+    softmaxForward,
+    softmaxBackward,
+    logSoftmaxForward,
+    logSoftmaxBackward,
     info: (): KernelInfo => k.info(),
     setThreads(threads) {
       if (!Number.isInteger(threads) || threads < 1 || threads > 256) fail('setThreads', `threads must be an integer in [1, 256], got ${threads}`);
@@ -232,32 +278,6 @@ export function checked<K extends Kernels>(k: K): K {
       mat('sumRows', 'dy', dy, rows, cols);
       perCol('sumRows', 'dbias', dbias, cols);
       k.sumRows(dy, dbias, rows, cols);
-    },
-    reluForward(x, y, n) {
-      size('reluForward', 'n', n);
-      vec('reluForward', 'x', x, n);
-      vec('reluForward', 'y', y, n);
-      k.reluForward(x, y, n);
-    },
-    reluBackward(y, dy, dx, n) {
-      size('reluBackward', 'n', n);
-      vec('reluBackward', 'y', y, n);
-      vec('reluBackward', 'dy', dy, n);
-      vec('reluBackward', 'dx', dx, n);
-      k.reluBackward(y, dy, dx, n);
-    },
-    sigmoidForward(x, y, n) {
-      size('sigmoidForward', 'n', n);
-      vec('sigmoidForward', 'x', x, n);
-      vec('sigmoidForward', 'y', y, n);
-      k.sigmoidForward(x, y, n);
-    },
-    sigmoidBackward(y, dy, dx, n) {
-      size('sigmoidBackward', 'n', n);
-      vec('sigmoidBackward', 'y', y, n);
-      vec('sigmoidBackward', 'dy', dy, n);
-      vec('sigmoidBackward', 'dx', dx, n);
-      k.sigmoidBackward(y, dy, dx, n);
     },
     attentionForward(mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, dropout, seed, out, probs, aux) {
       const op = 'attentionForward';
@@ -362,32 +382,6 @@ export function checked<K extends Kernels>(k: K): K {
       perCol(op, 'dw', dw, cols);
       perCol(op, 'db', db, cols);
       k.layerNormBackward(dy, x, w, mean, rstd, dx, dw, db, rows, cols);
-    },
-    softmaxForward(x, y, rows, cols) {
-      dims('softmaxForward', rows, cols);
-      mat('softmaxForward', 'x', x, rows, cols);
-      mat('softmaxForward', 'y', y, rows, cols);
-      k.softmaxForward(x, y, rows, cols);
-    },
-    softmaxBackward(y, dy, dx, rows, cols) {
-      dims('softmaxBackward', rows, cols);
-      mat('softmaxBackward', 'y', y, rows, cols);
-      mat('softmaxBackward', 'dy', dy, rows, cols);
-      mat('softmaxBackward', 'dx', dx, rows, cols);
-      k.softmaxBackward(y, dy, dx, rows, cols);
-    },
-    logSoftmaxForward(x, y, rows, cols) {
-      dims('logSoftmaxForward', rows, cols);
-      mat('logSoftmaxForward', 'x', x, rows, cols);
-      mat('logSoftmaxForward', 'y', y, rows, cols);
-      k.logSoftmaxForward(x, y, rows, cols);
-    },
-    logSoftmaxBackward(y, dy, dx, rows, cols) {
-      dims('logSoftmaxBackward', rows, cols);
-      mat('logSoftmaxBackward', 'y', y, rows, cols);
-      mat('logSoftmaxBackward', 'dy', dy, rows, cols);
-      mat('logSoftmaxBackward', 'dx', dx, rows, cols);
-      k.logSoftmaxBackward(y, dy, dx, rows, cols);
     },
     logSoftmaxNllForward(logits, target, logprobs, nll, rows, cols) {
       const op = 'logSoftmaxNllForward';
