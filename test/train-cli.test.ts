@@ -47,18 +47,20 @@ describe('train and eval commands', () => {
     const child = spawn(process.execPath, [CLI, ...FLAGS, '--checkpoint', killed], { stdio: 'ignore' });
     // Kill it as soon as two epochs are checkpointed.
     await new Promise<void>((resolve, reject) => {
-      const timer = setInterval(() => {
+      const done = (error?: Error) => {
+        clearInterval(poll);
+        clearTimeout(limit);
+        if (error) reject(error);
+        else resolve();
+      };
+      const poll = setInterval(() => {
         if (existsSync(join(killed, 'metrics.jsonl')) && metrics(killed).length >= 2) {
-          clearInterval(timer);
           child.kill('SIGKILL');
-          resolve();
+          done();
         }
       }, 5);
-      child.on('exit', () => {
-        clearInterval(timer);
-        resolve();
-      });
-      setTimeout(() => reject(new Error('no checkpoint after 60 s')), 60_000);
+      const limit = setTimeout(() => done(new Error('no checkpoint after 60 s')), 60_000);
+      child.on('exit', () => done());
     });
     await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.on('exit', resolve)));
     const r = run([...FLAGS, '--checkpoint', killed]);
