@@ -78,6 +78,8 @@ export interface ParsedTrainFlags {
   fullTest: boolean;
   checkpointFreq: number;
   help: boolean;
+  /** Reference flags given that change nothing here. */
+  ignored: string[];
 }
 
 function value(flag: string, raw: string | boolean | undefined, kind: Kind): number | string | boolean | undefined {
@@ -145,6 +147,7 @@ export function parseTrainFlags(argv: string[]): ParsedTrainFlags {
     fullTest: values['full-test'] === true,
     checkpointFreq: freq ?? 0,
     help: values.help === true,
+    ignored: Object.keys(ACCEPTED).filter((flag) => values[flag] !== undefined && flag !== 'split-batch').map((flag) => `--${flag}`),
   };
 }
 

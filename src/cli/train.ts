@@ -49,6 +49,7 @@ export function trainCommand(argv: string[]): void {
   const flags = parseTrainFlags(argv);
   if (flags.help) return console.log(trainHelp);
   const dir = flags.checkpoint ?? flags.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-'));
+  if (flags.ignored.length > 0) console.log(`note: ${flags.ignored.join(', ')} (reference flags for GPUs, plotting or loading) change nothing here`);
 
   let trainer: Trainer;
   if (hasCheckpoint(dir)) {
