@@ -47,32 +47,53 @@ inline Row visible(const AttentionArgs& a, long lb, int m) {
   return r;
 }
 
-// The unclamped mask argument x of key i (stream-relative) for query m of head h; 2 where
-// there is no mask (mask 1).
-inline float mask_arg(const AttentionArgs& a, long base, long i, long qpos, int m, int h) {
+// The mask argument x of every key of the stream for query m of head h (row order): NaN for
+// keys outside the softmax (not visible, or expired in expire mode), 2 where there is no mask
+// (mask 1); the mask itself is clamp(x, 0, 1).
+ES_MULTIVERSION void mask_row(const AttentionArgs& a, long base, long lb, const Row& r, int m, int h, float* x) {
+  std::fill(x, x + lb, NAN);
+  for (int j = 0; j < r.slots; j++) x[r.clo + j] = 2.f;
   if (a.mode == kExpire) {
-    return (std::min(a.spans[base + i], a.limit) - a.counters[base + i] - static_cast<float>(m)) / a.ramp + 1.f;
+    const float* e = a.spans + base;
+    const float* c = a.counters + base;
+    const float fm = static_cast<float>(m), inv = 1.f / a.ramp;
+#pragma omp simd
+    for (long i = r.lo; i < r.hi; i++) {
+      const float xi = (std::min(e[i], a.limit) - c[i] - fm) * inv + 1.f;
+      x[i] = xi > 0.f ? xi : NAN;
+    }
+  } else if (a.mode == kAdaptive) {
+    const float zl = a.spans[a.spans_len == 1 ? 0 : h] * a.limit, inv = 1.f / a.ramp;
+#pragma omp simd
+    for (long i = r.lo; i < r.hi; i++) x[i] = (1.f - static_cast<float>(r.qpos - i) + zl) * inv + 1.f;
+  } else {
+    std::fill(x + r.lo, x + r.hi, 2.f);
   }
-  if (a.mode == kAdaptive) {
-    const float z = a.spans[a.spans_len == 1 ? 0 : h];
-    return (1.f - static_cast<float>(qpos - i) + z * a.limit) / a.ramp + 1.f;
-  }
-  return 2.f;
 }
 
-// Calls fn(i, pe) for every key query m sees, in row order (pe: key_pe index or -1).
-template <typename Fn>
-inline void for_visible(const AttentionArgs& a, const Row& r, Fn fn) {
-  for (int j = 0; j < r.slots; j++) fn(r.clo + j, j);
-  for (long i = r.lo; i < r.hi; i++) {
-    const long d = r.qpos - i;
-    fn(i, d <= a.pe_len ? static_cast<int>(a.pe_len - d) : -1);
-  }
+inline bool in_softmax(float x) { return x == x; }  // not NaN
+
+// exp(x) for x <= 0 (0 below -87.3, where float underflows): 2^n exp(r), |r| <= ln2 / 2, with a
+// degree-6 polynomial (about 1 ulp). Written to vectorise, unlike std::exp.
+inline float exp_nonpositive(float x) {
+  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
+  const float r = x - n * 0.693145751953125f - n * 1.428606820309417e-06f;
+  float p = 1.f / 720.f;
+  p = p * r + 1.f / 120.f;
+  p = p * r + 1.f / 24.f;
+  p = p * r + 1.f / 6.f;
+  p = p * r + 0.5f;
+  p = p * r + 1.f;
+  p = p * r + 1.f;
+  const int32_t bits = (static_cast<int32_t>(std::max(n, -126.f)) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return x < -87.3f ? 0.f : p * scale;
 }
 
 // Per-thread scratch, reused across calls: M x Lb matrices and M x P position terms.
 struct Scratch {
-  std::vector<float> w, dw, qpe, norms;
+  std::vector<float> w, dw, qpe, norms, x;
   float* get(std::vector<float>& v, size_t n) {
     if (v.size() < n) v.resize(n);
     return v.data();
@@ -131,41 +152,50 @@ Head head_of(const AttentionArgs& a, int b, int h) {
           a.v + base * width + h * a.head_dim, width};
 }
 
+// Adds the position term of query m (row pr of the logits): key_pe index j for compressed slot
+// j, P - d for a window key at distance d <= P.
+inline void add_position(const AttentionArgs& a, const Row& r, const float* qpe_row, float scale, float* pr) {
+  for (int j = 0; j < r.slots; j++) pr[r.clo + j] += scale * qpe_row[j];
+  const long from = std::max(r.lo, r.qpos - a.pe_len);
+  const float* q = qpe_row + a.pe_len - r.qpos;  // q[i] is the term of key i
+#pragma omp simd
+  for (long i = from; i < r.hi; i++) pr[i] += scale * q[i];
+}
+
+// The weights that multiply the values, w = p c norm drop, for one row; returns norm.
+ES_MULTIVERSION float weights_row(const AttentionArgs& a, const float* pr, const float* x, long lb, long slot, float* wr) {
+  double pc = 0;
+  for (long i = 0; i < lb; i++) pc += pr[i] * (in_softmax(x[i]) ? clamp01(x[i]) : 0.f);
+  const float norm = masked(a) ? static_cast<float>(1.0 / (pc + kEps)) : 1.f;
+#pragma omp simd
+  for (long i = 0; i < lb; i++) wr[i] = in_softmax(x[i]) ? pr[i] * clamp01(x[i]) * norm : 0.f;
+  if (a.dropout > 0.f)
+    for (long i = 0; i < lb; i++) wr[i] *= dropout_factor(a.seed, slot + i, a.dropout);
+  return norm;
+}
+
 // From the scaled logits in p (M x Lb, row m at m * lb), writes the softmax probabilities back
-// into p (0 outside the softmax) and the weights that multiply the values (with dropout) into w.
-void softmax_rows(const AttentionArgs& a, int b, int h, const float* qpe, float* p, float* w, float scale) {
+// into p (0 outside the softmax) and the weights that multiply the values into w.
+ES_MULTIVERSION void softmax_rows(const AttentionArgs& a, int b, int h, const float* qpe, float* p, float* w, float* x, float scale) {
   const long base = a.offsets[b], lb = a.offsets[b + 1] - base;
   const long slot0 = static_cast<long>(a.heads) * a.block * base + static_cast<long>(h) * a.block * lb;
   for (int m = 0; m < a.block; m++) {
     float* pr = p + m * lb;
-    float* wr = w + m * lb;
     const Row r = visible(a, lb, m);
+    mask_row(a, base, lb, r, m, h, x);
+    add_position(a, r, qpe + static_cast<long>(m) * a.pe_len, scale, pr);
     float max = -INFINITY;
-    for_visible(a, r, [&](long i, int pe) {
-      if (pe >= 0) pr[i] += scale * qpe[static_cast<long>(m) * a.pe_len + pe];
-      if (a.mode != kExpire || mask_arg(a, base, i, r.qpos, m, h) > 0.f) max = std::max(max, pr[i]);
-    });
-    double total = 0;
-    for_visible(a, r, [&](long i, int) {
-      const bool in = a.mode != kExpire || mask_arg(a, base, i, r.qpos, m, h) > 0.f;
-      wr[i] = in ? std::exp(pr[i] - max) : 0.f;  // w holds exp for now
-      total += wr[i];
-    });
-    const float inv = total > 0 ? static_cast<float>(1.0 / total) : 0.f;
-    double pc = 0;
-    // Zero everything, then fill the visible keys: p (softmax) and w (p c norm drop).
-    std::fill(pr, pr + lb, 0.f);
-    for_visible(a, r, [&](long i, int) {
-      pr[i] = wr[i] * inv;
-      pc += pr[i] * clamp01(mask_arg(a, base, i, r.qpos, m, h));
-    });
-    const float norm = masked(a) ? static_cast<float>(1.0 / (pc + kEps)) : 1.f;
-    std::fill(wr, wr + lb, 0.f);
-    for_visible(a, r, [&](long i, int) {
-      if (pr[i] == 0.f) return;
-      wr[i] = pr[i] * clamp01(mask_arg(a, base, i, r.qpos, m, h)) * norm *
-              dropout_factor(a.seed, slot0 + m * lb + i, a.dropout);
-    });
+    for (long i = 0; i < lb; i++) max = std::max(max, in_softmax(x[i]) ? pr[i] : -INFINITY);
+    float total = 0.f;
+#pragma omp simd reduction(+ : total)
+    for (long i = 0; i < lb; i++) {
+      pr[i] = in_softmax(x[i]) ? exp_nonpositive(pr[i] - max) : 0.f;
+      total += pr[i];
+    }
+    const float inv = total > 0.f ? 1.f / total : 0.f;
+#pragma omp simd
+    for (long i = 0; i < lb; i++) pr[i] *= inv;
+    weights_row(a, pr, x, lb, slot0 + m * lb, w + m * lb);
   }
 }
 
@@ -180,13 +210,14 @@ void attention_forward(const AttentionArgs& a, float* out, float* probs, float* 
     const long base = a.offsets[b], lb = a.offsets[b + 1] - base;
     if (a.mode == kExpire) aux[b] = expire_aux(a, b);
     float* w = s.get(s.w, static_cast<size_t>(M) * lb);
+    float* x = s.get(s.x, lb);
     float* qpe = s.get(s.qpe, static_cast<size_t>(M) * std::max(1, a.pe_len));
     for (int h = 0; h < K; h++) {
       const Head hd = head_of(a, b, h);
       float* p = probs + static_cast<long>(K) * M * base + static_cast<long>(h) * M * lb;  // M x Lb
       gemm_view(false, true, M, static_cast<int>(lb), D, scale, hd.q, width, hd.k, width, 0.f, p, lb);
       position_scores(a, hd, qpe);
-      softmax_rows(a, b, h, qpe, p, w, scale);
+      softmax_rows(a, b, h, qpe, p, w, x, scale);
       gemm_view(false, false, M, D, static_cast<int>(lb), 1.f, w, lb, hd.v, width, 0.f,
                 out + static_cast<long>(b) * M * width + h * D, width);
     }
@@ -232,20 +263,11 @@ void attention_backward(const AttentionArgs& a, const float* probs, const float*
         const float* p = probs + static_cast<long>(K) * M * base + static_cast<long>(h) * M * lb;
         const long slot0 = static_cast<long>(K) * M * base + static_cast<long>(h) * M * lb;
         // w = p c norm drop, recomputed from the saved softmax.
+        float* x = s.get(s.x, lb);
         float* norms = s.get(s.norms, M);
         for (int m = 0; m < M; m++) {
-          const float* pr = p + m * lb;
-          float* wr = w + m * lb;
-          const Row r = visible(a, lb, m);
-          double pc = 0;
-          for_visible(a, r, [&](long i, int) { pc += pr[i] * clamp01(mask_arg(a, base, i, r.qpos, m, h)); });
-          norms[m] = masked(a) ? static_cast<float>(1.0 / (pc + kEps)) : 1.f;
-          std::fill(wr, wr + lb, 0.f);
-          for_visible(a, r, [&](long i, int) {
-            if (pr[i] == 0.f) return;
-            wr[i] = pr[i] * clamp01(mask_arg(a, base, i, r.qpos, m, h)) * norms[m] *
-                    dropout_factor(a.seed, slot0 + m * lb + i, a.dropout);
-          });
+          mask_row(a, base, lb, visible(a, lb, m), m, h, x);
+          norms[m] = weights_row(a, p + m * lb, x, lb, slot0 + m * lb, w + m * lb);
         }
         // dV += W^T dOut; raw dW = dOut V^T (before the dropout factor).
         gemm_view(true, false, static_cast<int>(lb), D, M, 1.f, w, lb, dout + qoff, width, 1.f, dv + (base * width) + h * D, width);
@@ -253,38 +275,49 @@ void attention_backward(const AttentionArgs& a, const float* probs, const float*
         if (P > 0) std::fill(dqpe, dqpe + static_cast<size_t>(M) * P, 0.f);
         for (int m = 0; m < M; m++) {
           const float* pr = p + m * lb;
-          const float* wr = w + m * lb;
           float* dr = ds + m * lb;  // raw dw in, d logits out
           const Row r = visible(a, lb, m);
-          double g = 0;
-          for_visible(a, r, [&](long i, int) { g += static_cast<double>(wr[i]) * dr[i]; });
-          double pdp = 0;
-          for_visible(a, r, [&](long i, int) {
-            if (pr[i] == 0.f) {
-              dr[i] = 0.f;
-              return;
-            }
-            const float drop = dropout_factor(a.seed, slot0 + m * lb + i, a.dropout);
-            const float dwi = drop * dr[i];
-            float dp = dwi;
-            if (masked(a)) {
-              const float xi = mask_arg(a, base, i, r.qpos, m, h);
-              const float da = (dwi - static_cast<float>(g)) * norms[m];
-              if (xi >= 0.f && xi <= 1.f) {
-                const float dmask = da * pr[i] / a.ramp;
-                if (a.mode == kExpire && a.spans[base + i] <= a.limit) dspans[base + i] += dmask;
-                if (a.mode == kAdaptive) dz[a.spans_len == 1 ? 0 : h] += dmask * a.limit;
+          mask_row(a, base, lb, r, m, h, x);
+          if (a.dropout > 0.f)
+            for (long i = 0; i < lb; i++) dr[i] *= dropout_factor(a.seed, slot0 + m * lb + i, a.dropout);
+          // dr is now dw = drop (dout . v); g = sum of w dw with w = p c norm (without the drop).
+          const float norm = norms[m];
+          float g = 0.f;
+          for (long i = 0; i < lb; i++) g += in_softmax(x[i]) ? pr[i] * clamp01(x[i]) * norm * dr[i] : 0.f;
+          if (masked(a)) {
+            // Through the renormalisation and the mask: da = (dw - g) norm; dp = da c; the mask
+            // gets da p / R where 0 <= x <= 1 (and the span is under the cap).
+            float dz_sum = 0.f;
+            for (long i = 0; i < lb; i++) {
+              if (!in_softmax(x[i]) || pr[i] == 0.f) {
+                dr[i] = 0.f;
+                continue;
               }
-              dp = da * clamp01(xi);
+              const float da = (dr[i] - g) * norm;
+              if (x[i] >= 0.f && x[i] <= 1.f) {
+                const float dmask = da * pr[i] / a.ramp;
+                if (a.mode == kExpire) {
+                  if (a.spans[base + i] <= a.limit) dspans[base + i] += dmask;
+                } else {
+                  dz_sum += dmask;
+                }
+              }
+              dr[i] = da * clamp01(x[i]);
             }
-            dr[i] = dp;  // dp for now
-            pdp += static_cast<double>(pr[i]) * dp;
-          });
+            if (a.mode == kAdaptive) dz[a.spans_len == 1 ? 0 : h] += dz_sum * a.limit;
+          }
           // Softmax backward and the scale; everything outside the softmax gets 0.
-          for (long i = 0; i < lb; i++) dr[i] = pr[i] == 0.f ? 0.f : pr[i] * (dr[i] - static_cast<float>(pdp)) * scale;
-          for_visible(a, r, [&](long i, int pe) {
-            if (pe >= 0) dqpe[static_cast<long>(m) * P + pe] += dr[i];
-          });
+          float pdp = 0.f;
+#pragma omp simd reduction(+ : pdp)
+          for (long i = 0; i < lb; i++) pdp += pr[i] * dr[i];
+#pragma omp simd
+          for (long i = 0; i < lb; i++) dr[i] = pr[i] * (dr[i] - pdp) * scale;
+          // Position term: the same keys as add_position, gathered.
+          float* dq_row = dqpe + static_cast<long>(m) * P;
+          for (int j = 0; j < r.slots; j++) dq_row[j] += dr[r.clo + j];
+          const long from = std::max(r.lo, r.qpos - a.pe_len);
+          float* dqk = dq_row + P - r.qpos;
+          for (long i = from; i < r.hi; i++) dqk[i] += dr[i];
         }
         // dQ += dS K, dK += dS^T Q; position term: dQ += dQPE keyPe^T, dkeyPe += Q^T dQPE.
         gemm_view(false, false, M, D, static_cast<int>(lb), 1.f, ds, lb, hd.k, width, 1.f, dq + qoff, width);
