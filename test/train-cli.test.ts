@@ -96,6 +96,8 @@ describe('train and eval commands', () => {
     refused(['train', '--nlayers', '2'], /--data is required/);
     refused(['train', '--data', join(dir, 'nope.txt')], /--data: cannot read ".*nope\.txt": ENOENT/);
     refused(['eval', '--checkpoint', join(dir, 'nothing')], /eval: no checkpoint in/);
+    refused([...FLAGS.slice(0, 3), '--hid-sz', '64', '--checkpoint', whole], /holds a model trained with hidSz = 32, not 64/);
+    refused([...FLAGS.slice(0, 3), '--batch-sz', '8', '--checkpoint', whole], /was trained with --batch-sz 4; a resume keeps it/);
     assert.ok(!existsSync(join(dir, 'never')), 'nothing was written');
   });
 });

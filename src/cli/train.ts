@@ -54,6 +54,16 @@ export function trainCommand(argv: string[]): void {
   let trainer: Trainer;
   if (hasCheckpoint(dir)) {
     const saved = loadCheckpoint(dir);
+    // A resume continues the saved run: the model and its streams cannot change under it.
+    for (const [field, value] of Object.entries(flags.model)) {
+      const was = (saved.config.model as unknown as Record<string, unknown>)[field];
+      if (was !== value) throw new CliError(`${dir} holds a model trained with ${field} = ${String(was)}, not ${String(value)}: resume without model flags, or train into another folder`);
+    }
+    for (const field of ['batchSz', 'testBatchSz'] as const) {
+      if (flags.train[field] !== undefined && flags.train[field] !== saved.config.train[field]) {
+        throw new CliError(`${dir} was trained with ${field === 'batchSz' ? '--batch-sz' : '--test-batch-sz'} ${saved.config.train[field]}; a resume keeps it`);
+      }
+    }
     const options = makeTrainOptions({ ...saved.config.train, ...flags.train, data: flags.train.data ?? saved.config.train.data });
     kernels.setThreads(options.threads);
     const corpus = loadCorpus(options.data, { vocab: saved.vocab.kind === 'tokens' ? saved.vocab : undefined, eos: options.dataEos });

@@ -1,4 +1,5 @@
-// The block-recurrent sequence model (Expire-Span, or the Transformer-XL baseline): embeddings,
+// The block-recurrent sequence model (Expire-Span, or the baselines Transformer-XL, Adaptive-Span
+// and the Compressive Transformer, which differ only in their attention): embeddings,
 // layers that attend over their per-stream memories, and a log-softmax output. forward() takes
 // one block of M tokens per stream, and leaves in `memory` what the next block will see.
 import { positionLength, type ModelConfig } from './config.js';
