@@ -37,6 +37,31 @@ struct Scratch {
 };
 thread_local Scratch scratch_a, scratch_b;
 
+// dst[p * stride + i] = src[i * ld + p] for i < rows, p < cols: the transposing copy both
+// packings need when their operand is stored the other way round. 4x4 blocks go through SSE
+// registers (x86-64's baseline); edges are copied one by one.
+void transpose_into(const float* src, long ld, int rows, int cols, float* dst, int stride) {
+  int i = 0;
+#if ES_X86
+  for (; i + 4 <= rows; i += 4) {
+    int p = 0;
+    for (; p + 4 <= cols; p += 4) {
+      __m128 r0 = _mm_loadu_ps(src + i * ld + p), r1 = _mm_loadu_ps(src + (i + 1) * ld + p);
+      __m128 r2 = _mm_loadu_ps(src + (i + 2) * ld + p), r3 = _mm_loadu_ps(src + (i + 3) * ld + p);
+      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+      _mm_storeu_ps(dst + p * stride + i, r0);
+      _mm_storeu_ps(dst + (p + 1) * stride + i, r1);
+      _mm_storeu_ps(dst + (p + 2) * stride + i, r2);
+      _mm_storeu_ps(dst + (p + 3) * stride + i, r3);
+    }
+    for (; p < cols; p++)
+      for (int k = 0; k < 4; k++) dst[p * stride + i + k] = src[(i + k) * ld + p];
+  }
+#endif
+  for (; i < rows; i++)
+    for (int p = 0; p < cols; p++) dst[p * stride + i] = src[i * ld + p];
+}
+
 // Packs rows [i0, i0+mc) and depth [p0, p0+kc) of op(A) into panels of MR rows: within a panel,
 // element (i, p) sits at p * MR + i. Rows past mc are zero.
 template <int MR>
@@ -52,10 +77,7 @@ void pack_a(const Gemm& g, const float* a, int i0, int mc, int p0, int kc, float
         for (int i = rows; i < MR; i++) dst[i] = 0.f;
       }
     } else {  // op(A)(i, p) = a[i * lda + p]
-      for (int i = 0; i < rows; i++) {
-        const float* src = a + static_cast<long>(i0 + r + i) * g.lda + p0;
-        for (int p = 0; p < kc; p++) panel[p * MR + i] = src[p];
-      }
+      transpose_into(a + static_cast<long>(i0 + r) * g.lda + p0, g.lda, rows, kc, panel, MR);
       for (int i = rows; i < MR; i++)
         for (int p = 0; p < kc; p++) panel[p * MR + i] = 0.f;
     }
@@ -70,10 +92,7 @@ void pack_b(const Gemm& g, const float* b, int p0, int kc, int j0, int nc, float
     const int cols = std::min(NR, nc - c);
     float* panel = out + static_cast<long>(c) * kc;
     if (g.trans_b) {  // op(B)(p, j) = b[j * ldb + p]
-      for (int j = 0; j < cols; j++) {
-        const float* src = b + static_cast<long>(j0 + c + j) * g.ldb + p0;
-        for (int p = 0; p < kc; p++) panel[p * NR + j] = src[p];
-      }
+      transpose_into(b + static_cast<long>(j0 + c) * g.ldb + p0, g.ldb, cols, kc, panel, NR);
       for (int j = cols; j < NR; j++)
         for (int p = 0; p < kc; p++) panel[p * NR + j] = 0.f;
     } else {  // op(B)(p, j) = b[p * ldb + j]: NR contiguous reads per p
