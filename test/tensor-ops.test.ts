@@ -57,6 +57,7 @@ describe('tensor ops: backward matches finite differences', () => {
     gradcheck('scale', [a], (t) => scale(t, a, -1.5));
     const away = Tensor.from(randomArray(random, 12).map((v) => (v < 0 ? v - 0.2 : v + 0.2)), [3, 4], true);
     gradcheck('relu', [away], (t) => relu(t, away));
+    gradcheck('relu in place of a temporary', [away], (t) => relu(t, scale(t, away, 1.5), true));
     gradcheck('reshape', [a, b], (t) => mul(t, reshape(t, a, [4, 3]), reshape(t, b, [4, 3])));
   });
 

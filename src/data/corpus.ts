@@ -8,8 +8,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Vocabulary } from './vocabulary.js';
 
+/** Token ids: bytes stay one byte each (a 100 MB file costs 100 MB, not 400). */
+export type TokenIds = Int32Array | Uint8Array;
+
 export interface Split {
-  tokens: Int32Array;
+  tokens: TokenIds;
   /** Per-position targets for labelled tasks (instead of the next token). */
   labels?: Int32Array;
 }
@@ -69,7 +72,7 @@ function readFile(path: string): Uint8Array {
 function byteCorpus(name: string, bytes: Uint8Array): Corpus {
   if (bytes.length === 0) throw new DataError(`"${name}" is empty`);
   const nTrain = Math.floor(bytes.length * 0.9), nValid = Math.floor(bytes.length * 0.05);
-  const ids = Int32Array.from(bytes);
+  const ids = bytes;
   return {
     name,
     vocab: Vocabulary.bytes(),

@@ -2,14 +2,14 @@
 // streams; every step takes the next M tokens of each stream at one shared position. At the end
 // of the data training restarts at a random offset in [0, M) with fresh memory (evaluation at 0,
 // or stops after one pass).
-import { DataError, type Split } from './corpus.js';
+import { DataError, type Split, type TokenIds } from './corpus.js';
 
 export class StreamBatches {
   /** Tokens per stream. */
   readonly length: number;
   /** Position of the next block in every stream. */
   pos = 0;
-  private readonly streams: Int32Array;
+  private readonly streams: TokenIds;
   private readonly labels: Int32Array | null;
 
   constructor(split: Split, readonly batch: number, readonly block: number, what: string) {

@@ -17,6 +17,7 @@ export class FeedForward {
 
   /** dropout: probability after the ReLU (0 outside training), seed: of its mask. */
   forward(t: Tape, h: Tensor, p = 0, seed = 0): Tensor {
-    return this.fc2.forward(t, dropout(t, relu(t, this.fc1.forward(t, h)), p, seed));
+    // fc1's output is read by nothing but the ReLU (its backward needs only the ReLU's output).
+    return this.fc2.forward(t, dropout(t, relu(t, this.fc1.forward(t, h), true), p, seed));
   }
 }

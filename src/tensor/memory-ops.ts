@@ -35,7 +35,7 @@ export function joinMemory(t: Tape, cacheHidden: Float32Array, cacheOffsets: Int
         const from = (offsets[b + 1] - block) * width;
         kernels.axpy(1, dp.subarray(from, from + block * width), dh.subarray(b * block * width, (b + 1) * block * width), block * width);
       }
-    });
+    }, packed);
   }
   return { packed, offsets };
 }
@@ -93,7 +93,7 @@ export function memoryAttention(t: Tape, s: AttentionSpec, q: Tensor, k: Tensor,
       const auxGrad = aux === null ? none : aux.requiresGrad ? t.gradOf(aux) : t.scratch(s.batch, true);
       kernels.attentionBackward(...dims, q.data, k.data, v.data, layout.offsets, keyPe.data, spanData, counters, s.ramp, s.limit, s.dropout, s.seed,
         probs, t.gradOf(out), auxGrad, grad(q), grad(k), grad(v), grad(keyPe), grad(spans));
-    });
+    }, out, aux);
   }
   return { out, aux };
 }

@@ -49,7 +49,7 @@ export function add(t: Tape, a: Tensor, b: Tensor): Tensor {
       const dy = t.gradOf(out);
       if (a.requiresGrad) kernels.axpy(1, dy, t.gradOf(a), a.size);
       if (b.requiresGrad) kernels.axpy(1, dy, t.gradOf(b), b.size);
-    });
+    }, out);
   }
   return out;
 }
@@ -64,7 +64,7 @@ export function mul(t: Tape, a: Tensor, b: Tensor): Tensor {
       const dy = t.gradOf(out);
       if (a.requiresGrad) kernels.mulAcc(dy, b.data, t.gradOf(a), a.size);
       if (b.requiresGrad) kernels.mulAcc(dy, a.data, t.gradOf(b), b.size);
-    });
+    }, out);
   }
   return out;
 }
@@ -73,15 +73,18 @@ export function mul(t: Tape, a: Tensor, b: Tensor): Tensor {
 export function scale(t: Tape, x: Tensor, alpha: number): Tensor {
   const out = t.tensor(x.shape, t.tracks(x));
   kernels.scale(x.data, alpha, out.data, x.size);
-  if (out.requiresGrad) t.record(() => kernels.axpy(alpha, t.gradOf(out), t.gradOf(x), x.size));
+  if (out.requiresGrad) t.record(() => kernels.axpy(alpha, t.gradOf(out), t.gradOf(x), x.size), out);
   return out;
 }
 
-/** max(x, 0). */
-export function relu(t: Tape, x: Tensor): Tensor {
-  const out = t.tensor(x.shape, t.tracks(x));
+/**
+ * max(x, 0). With `inPlace` the result overwrites x's values (x must not be read again: its
+ * gradient is still computed): saves a buffer where x is a temporary, as a linear's output.
+ */
+export function relu(t: Tape, x: Tensor, inPlace = false): Tensor {
+  const out = inPlace ? new Tensor(x.data, x.shape, t.tracks(x), null) : t.tensor(x.shape, t.tracks(x));
   kernels.reluForward(x.data, out.data, x.size);
-  if (out.requiresGrad) t.record(() => kernels.reluBackward(out.data, t.gradOf(out), t.gradOf(x), x.size));
+  if (out.requiresGrad) t.record(() => kernels.reluBackward(out.data, t.gradOf(out), t.gradOf(x), x.size), out);
   return out;
 }
 
@@ -89,7 +92,7 @@ export function relu(t: Tape, x: Tensor): Tensor {
 export function sigmoid(t: Tape, x: Tensor): Tensor {
   const out = t.tensor(x.shape, t.tracks(x));
   kernels.sigmoidForward(x.data, out.data, x.size);
-  if (out.requiresGrad) t.record(() => kernels.sigmoidBackward(out.data, t.gradOf(out), t.gradOf(x), x.size));
+  if (out.requiresGrad) t.record(() => kernels.sigmoidBackward(out.data, t.gradOf(out), t.gradOf(x), x.size), out);
   return out;
 }
 
@@ -99,7 +102,7 @@ export function dropout(t: Tape, x: Tensor, p: number, seed: number): Tensor {
   if (p === 0) return x;
   const out = t.tensor(x.shape, t.tracks(x));
   kernels.dropoutForward(x.data, out.data, x.size, p, seed);
-  if (out.requiresGrad) t.record(() => kernels.dropoutBackward(t.gradOf(out), t.gradOf(x), x.size, p, seed));
+  if (out.requiresGrad) t.record(() => kernels.dropoutBackward(t.gradOf(out), t.gradOf(x), x.size, p, seed), out);
   return out;
 }
 
@@ -115,7 +118,7 @@ export function sum(t: Tape, x: Tensor): Tensor {
       const ones = t.scratch(x.size);
       kernels.fill(ones, dy, x.size);
       kernels.axpy(1, ones, g, x.size);
-    });
+    }, out);
   }
   return out;
 }
@@ -160,7 +163,7 @@ export function matmul(t: Tape, a: Tensor, b: Tensor, { transA = false, transB =
         if (!transB) kernels.gemm(!transA, false, k, n, m, 1, a.data, 0, ac, sa, dc, 0, n, sc, 1, db, 0, bc, sb, batch);
         else kernels.gemm(true, transA, n, k, m, 1, dc, 0, n, sc, a.data, 0, ac, sa, 1, db, 0, bc, sb, batch);
       }
-    });
+    }, out);
   }
   return out;
 }
@@ -182,7 +185,7 @@ export function linear(t: Tape, x: Tensor, weight: Tensor, bias: Tensor | null =
       if (x.requiresGrad) kernels.gemm(false, false, rows, inF, outF, 1, dy, 0, outF, 0, weight.data, 0, inF, 0, 1, t.gradOf(x), 0, inF, 0, 1);
       if (weight.requiresGrad) kernels.gemm(true, false, outF, inF, rows, 1, dy, 0, outF, 0, x.data, 0, inF, 0, 1, t.gradOf(weight), 0, inF, 0, 1);
       if (bias?.requiresGrad) kernels.sumRows(dy, t.gradOf(bias), rows, outF);
-    });
+    }, out);
   }
   return out;
 }
@@ -203,7 +206,7 @@ export function layerNorm(t: Tape, x: Tensor, weight: Tensor, bias: Tensor, eps 
       const dw = weight.requiresGrad ? t.gradOf(weight) : t.scratch(cols);
       const db = bias.requiresGrad ? t.gradOf(bias) : t.scratch(cols);
       kernels.layerNormBackward(t.gradOf(out), x.data, weight.data, mean, rstd, dx, dw, db, rows, cols);
-    });
+    }, out);
   }
   return out;
 }
@@ -212,7 +215,7 @@ export function layerNorm(t: Tape, x: Tensor, weight: Tensor, bias: Tensor, eps 
 export function softmax(t: Tape, x: Tensor): Tensor {
   const out = t.tensor(x.shape, t.tracks(x));
   kernels.softmaxForward(x.data, out.data, x.rows, x.cols);
-  if (out.requiresGrad) t.record(() => kernels.softmaxBackward(out.data, t.gradOf(out), t.gradOf(x), x.rows, x.cols));
+  if (out.requiresGrad) t.record(() => kernels.softmaxBackward(out.data, t.gradOf(out), t.gradOf(x), x.rows, x.cols), out);
   return out;
 }
 
@@ -220,7 +223,7 @@ export function softmax(t: Tape, x: Tensor): Tensor {
 export function logSoftmax(t: Tape, x: Tensor): Tensor {
   const out = t.tensor(x.shape, t.tracks(x));
   kernels.logSoftmaxForward(x.data, out.data, x.rows, x.cols);
-  if (out.requiresGrad) t.record(() => kernels.logSoftmaxBackward(out.data, t.gradOf(out), t.gradOf(x), x.rows, x.cols));
+  if (out.requiresGrad) t.record(() => kernels.logSoftmaxBackward(out.data, t.gradOf(out), t.gradOf(x), x.rows, x.cols), out);
   return out;
 }
 
@@ -252,7 +255,7 @@ export function crossEntropy(t: Tape, logits: Tensor, targets: Int32Array): Cros
   const loss = t.tensor([1], t.tracks(logits));
   loss.data[0] = count > 0 ? total / count : 0;
   if (loss.requiresGrad && count > 0) {
-    t.record(() => kernels.logSoftmaxNllBackward(logprobs.data, targets, t.gradOf(logits), rows, cols, t.gradOf(loss)[0] / count));
+    t.record(() => kernels.logSoftmaxNllBackward(logprobs.data, targets, t.gradOf(logits), rows, cols, t.gradOf(loss)[0] / count), loss);
   }
   return { loss, logprobs, nll, count };
 }
@@ -264,6 +267,6 @@ export function embedding(t: Tape, ids: Int32Array, table: Tensor, idsShape: Sha
   const dim = table.shape[1];
   const out = t.tensor([...idsShape, dim], t.tracks(table));
   kernels.embeddingForward(ids, table.data, out.data, ids.length, dim);
-  if (out.requiresGrad) t.record(() => kernels.embeddingBackward(ids, t.gradOf(out), t.gradOf(table), ids.length, dim));
+  if (out.requiresGrad) t.record(() => kernels.embeddingBackward(ids, t.gradOf(out), t.gradOf(table), ids.length, dim), out);
   return out;
 }

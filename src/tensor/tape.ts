@@ -16,8 +16,10 @@ export class Tape {
   readonly pool = new BufferPool();
   /** When false (evaluation), ops record nothing and no gradients are kept. */
   recording = true;
-  private readonly steps: (() => void)[] = [];
+  private readonly steps: { backward: () => void; outputs: (Tensor | null)[] }[] = [];
   private readonly owned: Float32Array[] = [];
+  /** Gradient buffers of tape-made tensors, returned to the pool as soon as they are spent. */
+  private readonly grads = new Set<Float32Array>();
 
   /** A tensor whose buffer lives until reset(). Its contents are NOT cleared. */
   tensor(shape: Shape, requiresGrad = false): Tensor {
@@ -43,14 +45,21 @@ export class Tape {
   /** The gradient buffer of t, zero-filled on first use (only tape-made tensors lack one). */
   gradOf(t: Tensor): Float32Array {
     if (t.grad === null) {
-      t.grad = this.scratch(t.size, true);
+      t.grad = this.pool.take(t.size);
+      kernels.fill(t.grad, 0, t.size);
+      this.grads.add(t.grad);
     }
     return t.grad;
   }
 
-  /** Records the backward of an op; steps run in reverse order. */
-  record(backward: () => void): void {
-    this.steps.push(backward);
+  /**
+   * Records the backward of an op whose results are `outputs`; steps run in reverse order. A
+   * result's gradient is read only by its own op's backward (every consumer, recorded later, has
+   * run by then), so it goes back to the pool right after: backward's peak memory is the
+   * gradients in flight, not all of them.
+   */
+  record(backward: () => void, ...outputs: (Tensor | null)[]): void {
+    this.steps.push({ backward, outputs });
   }
 
   /** Backpropagates from a scalar: d loss / d loss = seed. */
@@ -58,7 +67,16 @@ export class Tape {
     if (loss.size !== 1) throw new RangeError(`Tape.backward: the loss must have one element, got ${shapeString(loss.shape)}`);
     if (!loss.requiresGrad) throw new Error('Tape.backward: the loss does not depend on anything that requires a gradient');
     this.gradOf(loss)[0] += seed;
-    for (let i = this.steps.length - 1; i >= 0; i--) this.steps[i]();
+    for (let i = this.steps.length - 1; i >= 0; i--) {
+      const { backward, outputs } = this.steps[i];
+      backward();
+      for (const out of outputs) {
+        if (out?.grad && this.grads.delete(out.grad)) {
+          this.pool.give(out.grad);
+          out.grad = null;
+        }
+      }
+    }
     this.steps.length = 0;
   }
 
@@ -66,7 +84,9 @@ export class Tape {
    * Tensors made by this tape must not be used afterwards. */
   reset(): void {
     for (const b of this.owned) this.pool.give(b);
+    for (const g of this.grads) this.pool.give(g);
     this.owned.length = 0;
+    this.grads.clear();
     this.steps.length = 0;
   }
 }
