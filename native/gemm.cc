@@ -62,7 +62,8 @@ bool gemm_cblas(const Gemm& g) {
 void gemm(const Gemm& g) {
   if (g.m <= 0 || g.n <= 0 || g.batch <= 0) return;
 #if defined(EXPIRE_SPAN_OPENBLAS) || defined(EXPIRE_SPAN_ACCELERATE)
-  // Small products lose more to the library's call and threading overhead than they gain.
+  // A batch of small products goes to the built-in kernel, which spreads the batch over the
+  // threads; the library would run them one after another, each too small to split.
   const double flops = 2.0 * g.m * g.n * g.k;
   static const bool blas_preferred = blas_kernels_are_wide();
   if (blas_preferred && !force_builtin && g.k > 0 && (flops >= 32768 || g.batch == 1)) {

@@ -125,7 +125,7 @@ void gemm_view(bool ta, bool tb, int m, int n, int k, float alpha, const float* 
   g.beta = beta;
   g.c = c;
   g.ldc = ldc;
-  gemm_builtin(g);  // inside a pool task: runs on this thread
+  gemm_builtin(g);  // inside a pool task it stays on this thread; with one stream it may use the pool
 }
 
 // q . keyPe for every query of the head: qpe (M x P) = Q keyPe.
