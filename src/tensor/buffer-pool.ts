@@ -15,8 +15,17 @@ export class BufferPool {
 
   take(size: number): Float32Array {
     const capacity = BufferPool.sizeClass(size);
-    const base = this.free.get(capacity)?.pop() ?? (this.allocations++, new Float32Array(capacity));
+    const base = this.free.get(capacity)?.pop() ?? this.larger(capacity) ?? (this.allocations++, new Float32Array(capacity));
     return base.length === size ? base : base.subarray(0, size);
+  }
+
+  /** A free buffer of a larger class, up to 4x: better than allocating while it lies idle. */
+  private larger(capacity: number): Float32Array | undefined {
+    let best: number | undefined;
+    for (const [c, list] of this.free) {
+      if (c > capacity && c <= 4 * capacity && list.length > 0 && (best === undefined || c < best)) best = c;
+    }
+    return best === undefined ? undefined : this.free.get(best)!.pop();
   }
 
   /** Returns a buffer (or a view from take()) to the pool. */
