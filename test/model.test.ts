@@ -217,4 +217,23 @@ describe('memory', () => {
     assertClose(memory.layers[1].hidden.subarray(0, o[1] * c.hidSz), copy.layers[1].hidden.subarray(0, co[1] * c.hidSz), 'stream 0 untouched', 0, 0);
     assert.throws(() => memory.resetStream(c, 3), /no stream 3 \(batch 3\)/);
   });
+
+  it('state saves to named tensors and loads back, refusing inconsistent ones', () => {
+    const c = makeConfig({ ...small, compress: true, compressRate: 2, compressSize: 4 });
+    const m = model(c), batch = 2;
+    const memory = m.initialMemory(batch);
+    const t = new Tape();
+    m.forward(t, tokens(batch * c.memSz, 7), tokens(batch * c.memSz, 7), memory, { training: false });
+    t.reset();
+    const saved = new Map(memory.tensors('mem').map(([name, x]) => [name, x.data]));
+    assert.ok(saved.has('mem.1.compressed'));
+    const restored = m.initialMemory(batch);
+    restored.load('mem', (name) => saved.get(name), 'test');
+    assert.deepEqual(restored.layers, memory.layers);
+    const broken = new Map(saved);
+    broken.set('mem.0.offsets', Int32Array.of(0, 9, 3));
+    assert.throws(() => m.initialMemory(batch).load('mem', (name) => broken.get(name), 'file.safetensors'), /file\.safetensors: mem\.0\.offsets must start at 0 and never decrease/);
+    broken.set('mem.0.offsets', Int32Array.of(0, 8, 17));
+    assert.throws(() => m.initialMemory(batch).load('mem', (name) => broken.get(name), 'f'), /mem\.0 holds 16 counters and 16 states for 17 memories/);
+  });
 });

@@ -16,6 +16,12 @@ export interface LayerMemory {
   compressed?: Float32Array;
 }
 
+/** A named tensor as the memory is saved (safetensors entries). */
+export interface NamedTensor {
+  shape: readonly number[];
+  data: Float32Array | Int32Array;
+}
+
 export class MemoryState {
   constructor(
     readonly batch: number,
@@ -43,6 +49,46 @@ export class MemoryState {
   /** Memories held, summed over streams and layers. */
   get size(): number {
     return this.layers.reduce((s, l) => s + l.offsets[this.batch], 0);
+  }
+
+  /** The memory as named tensors: <prefix>.<layer>.hidden, .counters, .offsets (and .compressed). */
+  tensors(prefix: string): [string, NamedTensor][] {
+    const w = this.width;
+    return this.layers.flatMap((l, i): [string, NamedTensor][] => [
+      [`${prefix}.${i}.hidden`, { shape: [l.hidden.length / w, w], data: l.hidden }],
+      [`${prefix}.${i}.counters`, { shape: [l.counters.length], data: l.counters }],
+      [`${prefix}.${i}.offsets`, { shape: [l.offsets.length], data: l.offsets }],
+      ...(l.compressed ? [[`${prefix}.${i}.compressed`, { shape: [l.compressed.length / w, w], data: l.compressed }] as [string, NamedTensor]] : []),
+    ]);
+  }
+
+  /**
+   * Puts back what tensors(prefix) wrote, checking every size and offset first; `get` looks a
+   * tensor up by name, `where` names the source in errors. Nothing changes if anything is wrong.
+   */
+  load(prefix: string, get: (name: string) => Float32Array | Int32Array | BigInt64Array | Float64Array | Uint8Array | undefined, where: string): void {
+    const f32 = (name: string) => {
+      const data = get(name);
+      if (!(data instanceof Float32Array)) throw new Error(`${where}: no float32 tensor "${name}"`);
+      return data;
+    };
+    const layers = this.layers.map((old, l): LayerMemory => {
+      const name = `${prefix}.${l}`;
+      const offsets = get(`${name}.offsets`);
+      if (!(offsets instanceof Int32Array) || offsets.length !== this.batch + 1) throw new Error(`${where}: ${name}.offsets must be ${this.batch + 1} int32 values`);
+      for (let b = 0; b < this.batch; b++) {
+        if (offsets[0] !== 0 || offsets[b + 1] < offsets[b]) throw new Error(`${where}: ${name}.offsets must start at 0 and never decrease`);
+      }
+      const rows = offsets[this.batch];
+      const layer: LayerMemory = { hidden: f32(`${name}.hidden`), counters: f32(`${name}.counters`), offsets };
+      if (layer.hidden.length !== rows * this.width || layer.counters.length !== rows) throw new Error(`${where}: ${name} holds ${layer.counters.length} counters and ${layer.hidden.length / this.width} states for ${rows} memories`);
+      if (old.compressed) {
+        layer.compressed = f32(`${name}.compressed`);
+        if (layer.compressed.length !== old.compressed.length) throw new Error(`${where}: ${name}.compressed must hold ${old.compressed.length} values`);
+      }
+      return layer;
+    });
+    layers.forEach((layer, l) => (this.layers[l] = layer));
   }
 
   clone(): MemoryState {

@@ -12,11 +12,10 @@ import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from '../i
 import type { StoredTensor, TensorData } from '../io/safetensors.js';
 import { Vocabulary, type VocabularyJSON } from '../data/vocabulary.js';
 import { makeConfig, type ModelConfig } from '../model/config.js';
-import type { LayerMemory, MemoryState } from '../model/memory-state.js';
 import { SequenceModel } from '../model/sequence-model.js';
 import { Adam } from './adam.js';
 import type { TrainOptions } from './options.js';
-import type { Cursor, Trainer } from './trainer.js';
+import type { Trainer } from './trainer.js';
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -38,15 +37,6 @@ interface TrainerState {
 }
 
 type Entry = [string, { shape: readonly number[]; data: TensorData }];
-
-function memoryEntries(prefix: string, memory: MemoryState): Entry[] {
-  return memory.layers.flatMap((l, i): Entry[] => [
-    [`${prefix}.${i}.hidden`, { shape: [l.hidden.length / memory.width, memory.width], data: l.hidden }],
-    [`${prefix}.${i}.counters`, { shape: [l.counters.length], data: l.counters }],
-    [`${prefix}.${i}.offsets`, { shape: [l.offsets.length], data: l.offsets }],
-    ...(l.compressed ? [[`${prefix}.${i}.compressed`, { shape: [l.compressed.length / memory.width, memory.width], data: l.compressed }] as Entry] : []),
-  ]);
-}
 
 /** The parameters under the names PyTorch's state_dict uses (shared key_pe once per layer). */
 function modelEntries(model: SequenceModel): Entry[] {
@@ -74,7 +64,7 @@ export function saveCheckpoint(dir: string, trainer: Trainer): void {
       : [[`sgd.momentum.${name}`, { shape: t.shape, data: optimizer.momentumBuffers[i] }]],
   );
   const params: Entry[] = [...model.params.entries()].map(([name, t]) => [`param.${name}`, { shape: t.shape, data: t.data }]);
-  writeSafetensorsFile(join(dir, 'trainer.safetensors'), [...params, ...moments, ...memoryEntries('memory.train', trainer.train.memory), ...memoryEntries('memory.valid', trainer.valid.memory)], {
+  writeSafetensorsFile(join(dir, 'trainer.safetensors'), [...params, ...moments, ...trainer.train.memory.tensors('memory.train'), ...trainer.valid.memory.tensors('memory.valid')], {
     config: JSON.stringify(config),
     state: JSON.stringify(state),
   });
@@ -121,18 +111,6 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
     const t = f32(`param.${name}`);
     model.params.load(name, t.shape, t.data);
   }
-  const memory = (prefix: string, into: Cursor) => {
-    into.memory.layers.forEach((_, l) => {
-      const offsets = tensors.get(`${prefix}.${l}.offsets`)?.data;
-      if (!(offsets instanceof Int32Array) || offsets.length !== into.memory.batch + 1) throw new Error(`${path}: bad or missing ${prefix}.${l}.offsets`);
-      const layer: LayerMemory = { hidden: f32(`${prefix}.${l}.hidden`).data, counters: f32(`${prefix}.${l}.counters`).data, offsets };
-      if (tensors.has(`${prefix}.${l}.compressed`)) layer.compressed = f32(`${prefix}.${l}.compressed`).data;
-      if (layer.hidden.length !== offsets[into.memory.batch] * into.memory.width || layer.counters.length !== offsets[into.memory.batch]) {
-        throw new Error(`${path}: ${prefix}.${l} does not match its offsets`);
-      }
-      into.memory.layers[l] = layer;
-    });
-  };
   return {
     config,
     vocab,
@@ -152,8 +130,8 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
       trainer.random.state = state.random;
       trainer.train.batches.pos = state.trainPos;
       trainer.valid.batches.pos = state.validPos;
-      memory('memory.train', trainer.train);
-      memory('memory.valid', trainer.valid);
+      trainer.train.memory.load('memory.train', (name) => tensors.get(name)?.data, path);
+      trainer.valid.memory.load('memory.valid', (name) => tensors.get(name)?.data, path);
     },
   };
 }
