@@ -21,6 +21,8 @@ ES_MULTIVERSION void axpy_n(float alpha, const float* x, float* y, int n) {
 }
 
 inline bool masked(const AttentionArgs& a) { return a.mode == kExpire || a.mode == kAdaptive; }
+// Without a mask or dropout the weights are the softmax itself (Transformer-XL, Compressive).
+inline bool weights_are_probs(const AttentionArgs& a) { return !masked(a) && a.dropout <= 0.f; }
 inline float clamp01(float x) { return std::min(1.f, std::max(0.f, x)); }
 
 // The keys one query sees (see attention.ts), as ranges of the stream's rows: compressed slots
@@ -195,7 +197,7 @@ ES_MULTIVERSION void softmax_rows(const AttentionArgs& a, int b, int h, const fl
     const float inv = total > 0.f ? 1.f / total : 0.f;
 #pragma omp simd
     for (long i = 0; i < lb; i++) pr[i] *= inv;
-    weights_row(a, pr, x, lb, slot0 + m * lb, w + m * lb);
+    if (!weights_are_probs(a)) weights_row(a, pr, x, lb, slot0 + m * lb, w + m * lb);
   }
 }
 
@@ -218,7 +220,7 @@ void attention_forward(const AttentionArgs& a, float* out, float* probs, float* 
       gemm_view(false, true, M, static_cast<int>(lb), D, scale, hd.q, width, hd.k, width, 0.f, p, lb);
       position_scores(a, hd, qpe);
       softmax_rows(a, b, h, qpe, p, w, x, scale);
-      gemm_view(false, false, M, D, static_cast<int>(lb), 1.f, w, lb, hd.v, width, 0.f,
+      gemm_view(false, false, M, D, static_cast<int>(lb), 1.f, weights_are_probs(a) ? p : w, lb, hd.v, width, 0.f,
                 out + static_cast<long>(b) * M * width + h * D, width);
     }
   });
@@ -265,28 +267,30 @@ void attention_backward(const AttentionArgs& a, const float* probs, const float*
         // w = p c norm drop, recomputed from the saved softmax.
         float* x = s.get(s.x, lb);
         float* norms = s.get(s.norms, M);
-        for (int m = 0; m < M; m++) {
-          mask_row(a, base, lb, visible(a, lb, m), m, h, x);
-          norms[m] = weights_row(a, p + m * lb, x, lb, slot0 + m * lb, w + m * lb);
+        if (!weights_are_probs(a)) {
+          for (int m = 0; m < M; m++) {
+            mask_row(a, base, lb, visible(a, lb, m), m, h, x);
+            norms[m] = weights_row(a, p + m * lb, x, lb, slot0 + m * lb, w + m * lb);
+          }
         }
         // dV += W^T dOut; raw dW = dOut V^T (before the dropout factor).
-        gemm_view(true, false, static_cast<int>(lb), D, M, 1.f, w, lb, dout + qoff, width, 1.f, dv + (base * width) + h * D, width);
+        gemm_view(true, false, static_cast<int>(lb), D, M, 1.f, weights_are_probs(a) ? p : w, lb, dout + qoff, width, 1.f, dv + (base * width) + h * D, width);
         gemm_view(false, true, M, static_cast<int>(lb), D, 1.f, dout + qoff, width, hd.v, width, 0.f, ds, lb);
         if (P > 0) std::fill(dqpe, dqpe + static_cast<size_t>(M) * P, 0.f);
         for (int m = 0; m < M; m++) {
           const float* pr = p + m * lb;
           float* dr = ds + m * lb;  // raw dw in, d logits out
           const Row r = visible(a, lb, m);
-          mask_row(a, base, lb, r, m, h, x);
+          if (masked(a)) mask_row(a, base, lb, r, m, h, x);
           if (a.dropout > 0.f)
             for (long i = 0; i < lb; i++) dr[i] *= dropout_factor(a.seed, slot0 + m * lb + i, a.dropout);
-          // dr is now dw = drop (dout . v); g = sum of w dw with w = p c norm (without the drop).
-          const float norm = norms[m];
-          float g = 0.f;
-          for (long i = 0; i < lb; i++) g += in_softmax(x[i]) ? pr[i] * clamp01(x[i]) * norm * dr[i] : 0.f;
           if (masked(a)) {
-            // Through the renormalisation and the mask: da = (dw - g) norm; dp = da c; the mask
-            // gets da p / R where 0 <= x <= 1 (and the span is under the cap).
+            // Through the renormalisation and the mask: with dr now dw = drop (dout . v) and
+            // g = sum of w dw (w = p c norm, without the drop): da = (dw - g) norm; dp = da c;
+            // the mask gets da p / R where 0 <= x <= 1 (and the span is under the cap).
+            const float norm = norms[m];
+            float g = 0.f;
+            for (long i = 0; i < lb; i++) g += in_softmax(x[i]) ? pr[i] * clamp01(x[i]) * norm * dr[i] : 0.f;
             float dz_sum = 0.f;
             for (long i = 0; i < lb; i++) {
               if (!in_softmax(x[i]) || pr[i] == 0.f) {
