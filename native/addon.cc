@@ -21,7 +21,15 @@ struct FlushDenormals {
   es::FloatMode saved = es::enter_flush_denormals();
   ~FlushDenormals() { es::leave_flush_denormals(saved); }
 };
+
 using Napi::Value;
+
+// Every kernel binding is registered through this, so none can forget the guard.
+template <Value (*Binding)(const CallbackInfo&)>
+Value flushing_denormals(const CallbackInfo& info) {
+  FlushDenormals flush;
+  return Binding(info);
+}
 
 template <typename T>
 T* typed(const CallbackInfo& info, size_t i, napi_typedarray_type want, const char* kind) {
@@ -65,16 +73,10 @@ Value SetThreads(const CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Value SetForceBuiltinGemm(const CallbackInfo& info) {
-  es::set_force_builtin_gemm(info[0].ToBoolean());
-  return info.Env().Undefined();
-}
-
 // (transA, transB, m, n, k, alpha, a, aOff, lda, strideA, b, bOff, ldb, strideB,
 //  beta, c, cOff, ldc, strideC, batch, route) with route 0: the active backend, 1: built-in,
 //  2: the linked CBLAS (for benchmarks)
 Value Gemm(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::Gemm g;
   g.trans_a = info[0].ToBoolean();
   g.trans_b = info[1].ToBoolean();
@@ -105,62 +107,50 @@ Value Gemm(const CallbackInfo& info) {
 }
 
 Value Add(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::add(f32(info, 0), f32(info, 1), f32(info, 2), num(info, 3));
   return info.Env().Undefined();
 }
 Value Mul(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::mul(f32(info, 0), f32(info, 1), f32(info, 2), num(info, 3));
   return info.Env().Undefined();
 }
 Value MulAcc(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::mul_acc(f32(info, 0), f32(info, 1), f32(info, 2), num(info, 3));
   return info.Env().Undefined();
 }
 Value Axpy(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::axpy(real(info, 0), f32(info, 1), f32(info, 2), num(info, 3));
   return info.Env().Undefined();
 }
 Value Scale(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::scale(f32(info, 0), real(info, 1), f32(info, 2), num(info, 3));
   return info.Env().Undefined();
 }
 Value Fill(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::fill(f32(info, 0), real(info, 1), num(info, 2));
   return info.Env().Undefined();
 }
 Value AddBias(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::add_bias(f32(info, 0), f32(info, 1), f32(info, 2), num(info, 3), num(info, 4));
   return info.Env().Undefined();
 }
 Value SumRows(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::sum_rows(f32(info, 0), f32(info, 1), num(info, 2), num(info, 3));
   return info.Env().Undefined();
 }
 Value ReluForward(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::relu_forward(f32(info, 0), f32(info, 1), num(info, 2));
   return info.Env().Undefined();
 }
 Value ReluBackward(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::relu_backward(f32(info, 0), f32(info, 1), f32(info, 2), num(info, 3));
   return info.Env().Undefined();
 }
 Value SigmoidForward(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::sigmoid_forward(f32(info, 0), f32(info, 1), num(info, 2));
   return info.Env().Undefined();
 }
 Value SigmoidBackward(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::sigmoid_backward(f32(info, 0), f32(info, 1), f32(info, 2), num(info, 3));
   return info.Env().Undefined();
 }
@@ -195,27 +185,23 @@ es::AttentionArgs attention_args(const CallbackInfo& info) {
 }
 // (..., out, probs, aux)
 Value AttentionForward(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::attention_forward(attention_args(info), f32(info, 20), f32(info, 21), f32(info, 22));
   return info.Env().Undefined();
 }
 // (..., probs, dout, auxGrad, dq, dk, dv, dkeyPe, dspans)
 Value AttentionBackward(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::attention_backward(attention_args(info), f32(info, 20), f32(info, 21), f32(info, 22),
                          f32(info, 23), f32(info, 24), f32(info, 25), f32(info, 26), f32(info, 27));
   return info.Env().Undefined();
 }
 // (x, rows, width, rate, out)
 Value MeanPoolRows(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::mean_pool_rows(f32(info, 0), num(info, 1), num(info, 2), static_cast<int>(num(info, 3)), f32(info, 4));
   return info.Env().Undefined();
 }
 // (mode, batch, block, width, ramp, window, hidden, counters, offsets, spans, outHidden,
 //  outCounters, outOffsets) -> rows kept
 Value MemoryPrune(const CallbackInfo& info) {
-  FlushDenormals flush;
   const long kept = es::memory_prune(
       static_cast<int>(num(info, 0)), static_cast<int>(num(info, 1)), static_cast<int>(num(info, 2)),
       num(info, 3), real(info, 4), num(info, 5), f32(info, 6), f32(info, 7), i32(info, 8),
@@ -225,80 +211,65 @@ Value MemoryPrune(const CallbackInfo& info) {
 
 // (x, y, n, p, seed) and (dy, dx, n, p, seed)
 Value DropoutForward(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::dropout_forward(f32(info, 0), f32(info, 1), num(info, 2), real(info, 3), info[4].As<Napi::Number>().Uint32Value());
   return info.Env().Undefined();
 }
 Value DropoutBackward(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::dropout_backward(f32(info, 0), f32(info, 1), num(info, 2), real(info, 3), info[4].As<Napi::Number>().Uint32Value());
   return info.Env().Undefined();
 }
 
 Value SumSquares(const CallbackInfo& info) {
-  FlushDenormals flush;
   return Napi::Number::New(info.Env(), es::sum_squares(f32(info, 0), num(info, 1)));
 }
 Value Sum(const CallbackInfo& info) {
-  FlushDenormals flush;
   return Napi::Number::New(info.Env(), es::sum(f32(info, 0), num(info, 1)));
 }
 Value LayerNormForward(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::layer_norm_forward(f32(info, 0), f32(info, 1), f32(info, 2), f32(info, 3), f32(info, 4),
                          f32(info, 5), num(info, 6), num(info, 7), real(info, 8));
   return info.Env().Undefined();
 }
 Value LayerNormBackward(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::layer_norm_backward(f32(info, 0), f32(info, 1), f32(info, 2), f32(info, 3), f32(info, 4),
                           f32(info, 5), f32(info, 6), f32(info, 7), num(info, 8), num(info, 9));
   return info.Env().Undefined();
 }
 Value SoftmaxForward(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::softmax_forward(f32(info, 0), f32(info, 1), num(info, 2), num(info, 3));
   return info.Env().Undefined();
 }
 Value SoftmaxBackward(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::softmax_backward(f32(info, 0), f32(info, 1), f32(info, 2), num(info, 3), num(info, 4));
   return info.Env().Undefined();
 }
 Value LogSoftmaxForward(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::log_softmax_forward(f32(info, 0), f32(info, 1), num(info, 2), num(info, 3));
   return info.Env().Undefined();
 }
 Value LogSoftmaxBackward(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::log_softmax_backward(f32(info, 0), f32(info, 1), f32(info, 2), num(info, 3), num(info, 4));
   return info.Env().Undefined();
 }
 Value LogSoftmaxNllForward(const CallbackInfo& info) {
-  FlushDenormals flush;
   const double total = es::log_softmax_nll_forward(f32(info, 0), i32(info, 1), f32(info, 2),
                                                    f32(info, 3), num(info, 4), num(info, 5));
   return Napi::Number::New(info.Env(), total);
 }
 Value LogSoftmaxNllBackward(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::log_softmax_nll_backward(f32(info, 0), i32(info, 1), f32(info, 2), num(info, 3),
                                num(info, 4), real(info, 5));
   return info.Env().Undefined();
 }
 Value EmbeddingForward(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::embedding_forward(i32(info, 0), f32(info, 1), f32(info, 2), num(info, 3), num(info, 4));
   return info.Env().Undefined();
 }
 Value EmbeddingBackward(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::embedding_backward(i32(info, 0), f32(info, 1), f32(info, 2), num(info, 3), num(info, 4));
   return info.Env().Undefined();
 }
 Value Adam(const CallbackInfo& info) {
-  FlushDenormals flush;
   es::adam(f32(info, 0), f32(info, 1), f32(info, 2), f32(info, 3), num(info, 4), real(info, 5),
            real(info, 6), real(info, 7), real(info, 8), num(info, 9));
   return info.Env().Undefined();
@@ -313,39 +284,38 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   } functions[] = {
       {"info", Info},
       {"setThreads", SetThreads},
-      {"setForceBuiltinGemm", SetForceBuiltinGemm},
-      {"gemm", Gemm},
-      {"add", Add},
-      {"mul", Mul},
-      {"mulAcc", MulAcc},
-      {"axpy", Axpy},
-      {"scale", Scale},
-      {"fill", Fill},
-      {"addBias", AddBias},
-      {"sumRows", SumRows},
-      {"reluForward", ReluForward},
-      {"reluBackward", ReluBackward},
-      {"sigmoidForward", SigmoidForward},
-      {"sigmoidBackward", SigmoidBackward},
-      {"attentionForward", AttentionForward},
-      {"attentionBackward", AttentionBackward},
-      {"memoryPrune", MemoryPrune},
-      {"meanPoolRows", MeanPoolRows},
-      {"dropoutForward", DropoutForward},
-      {"dropoutBackward", DropoutBackward},
-      {"sumSquares", SumSquares},
-      {"sum", Sum},
-      {"layerNormForward", LayerNormForward},
-      {"layerNormBackward", LayerNormBackward},
-      {"softmaxForward", SoftmaxForward},
-      {"softmaxBackward", SoftmaxBackward},
-      {"logSoftmaxForward", LogSoftmaxForward},
-      {"logSoftmaxBackward", LogSoftmaxBackward},
-      {"logSoftmaxNllForward", LogSoftmaxNllForward},
-      {"logSoftmaxNllBackward", LogSoftmaxNllBackward},
-      {"embeddingForward", EmbeddingForward},
-      {"embeddingBackward", EmbeddingBackward},
-      {"adam", Adam},
+      {"gemm", flushing_denormals<Gemm>},
+      {"add", flushing_denormals<Add>},
+      {"mul", flushing_denormals<Mul>},
+      {"mulAcc", flushing_denormals<MulAcc>},
+      {"axpy", flushing_denormals<Axpy>},
+      {"scale", flushing_denormals<Scale>},
+      {"fill", flushing_denormals<Fill>},
+      {"addBias", flushing_denormals<AddBias>},
+      {"sumRows", flushing_denormals<SumRows>},
+      {"reluForward", flushing_denormals<ReluForward>},
+      {"reluBackward", flushing_denormals<ReluBackward>},
+      {"sigmoidForward", flushing_denormals<SigmoidForward>},
+      {"sigmoidBackward", flushing_denormals<SigmoidBackward>},
+      {"attentionForward", flushing_denormals<AttentionForward>},
+      {"attentionBackward", flushing_denormals<AttentionBackward>},
+      {"memoryPrune", flushing_denormals<MemoryPrune>},
+      {"meanPoolRows", flushing_denormals<MeanPoolRows>},
+      {"dropoutForward", flushing_denormals<DropoutForward>},
+      {"dropoutBackward", flushing_denormals<DropoutBackward>},
+      {"sumSquares", flushing_denormals<SumSquares>},
+      {"sum", flushing_denormals<Sum>},
+      {"layerNormForward", flushing_denormals<LayerNormForward>},
+      {"layerNormBackward", flushing_denormals<LayerNormBackward>},
+      {"softmaxForward", flushing_denormals<SoftmaxForward>},
+      {"softmaxBackward", flushing_denormals<SoftmaxBackward>},
+      {"logSoftmaxForward", flushing_denormals<LogSoftmaxForward>},
+      {"logSoftmaxBackward", flushing_denormals<LogSoftmaxBackward>},
+      {"logSoftmaxNllForward", flushing_denormals<LogSoftmaxNllForward>},
+      {"logSoftmaxNllBackward", flushing_denormals<LogSoftmaxNllBackward>},
+      {"embeddingForward", flushing_denormals<EmbeddingForward>},
+      {"embeddingBackward", flushing_denormals<EmbeddingBackward>},
+      {"adam", flushing_denormals<Adam>},
       {"noop", Noop},
   };
   for (const auto& f : functions) exports.Set(f.name, Napi::Function::New(env, f.fn, f.name));

@@ -13,8 +13,6 @@
 
 namespace es {
 namespace {
-bool force_builtin = false;
-
 #if defined(EXPIRE_SPAN_OPENBLAS)
 extern "C" char* openblas_get_corename(void);
 
@@ -66,7 +64,7 @@ void gemm(const Gemm& g) {
   // threads; the library would run them one after another, each too small to split.
   const double flops = 2.0 * g.m * g.n * g.k;
   static const bool blas_preferred = blas_kernels_are_wide();
-  if (blas_preferred && !force_builtin && g.k > 0 && (flops >= 32768 || g.batch == 1)) {
+  if (blas_preferred && g.k > 0 && (flops >= 32768 || g.batch == 1)) {
     gemm_cblas(g);
     return;
   }
@@ -76,15 +74,14 @@ void gemm(const Gemm& g) {
 
 const char* gemm_backend() {
 #if defined(EXPIRE_SPAN_OPENBLAS)
-  return force_builtin || !blas_kernels_are_wide() ? "builtin" : "openblas";
+  return blas_kernels_are_wide() ? "openblas" : "builtin";
 #elif defined(EXPIRE_SPAN_ACCELERATE)
-  return force_builtin ? "builtin" : "accelerate";
+  return "accelerate";
 #else
   return "builtin";
 #endif
 }
 
-void set_force_builtin_gemm(bool force) { force_builtin = force; }
 
 #if defined(EXPIRE_SPAN_OPENBLAS)
 extern "C" void openblas_set_num_threads(int);

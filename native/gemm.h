@@ -35,8 +35,6 @@ const char* blas_library();
 const char* blas_core();
 // The built-in kernel's instruction set: "avx512", "avx2" or "portable".
 const char* gemm_builtin_isa();
-// Route gemm() to the built-in kernel even when a CBLAS is linked (for benchmarks and tests).
-void set_force_builtin_gemm(bool force);
 // Threads used by the CBLAS library, kept in step with the pool.
 void set_blas_threads(int threads);
 

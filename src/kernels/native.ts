@@ -6,7 +6,6 @@ import type { KernelInfo, Kernels } from './kernels.js';
 interface Addon extends Omit<Kernels, 'gemm' | 'info'> {
   info(): Omit<KernelInfo, 'backend'>;
   gemm(...args: [...Parameters<Kernels['gemm']>, route: number]): void;
-  setForceBuiltinGemm(force: boolean): void;
   noop(): void;
 }
 
@@ -18,8 +17,6 @@ export type GemmRoute = (typeof GemmRoute)[keyof typeof GemmRoute];
 export interface NativeKernels extends Kernels {
   /** gemm through a chosen route; the Kernels.gemm arguments, then the route. */
   gemmVia(route: GemmRoute, ...args: Parameters<Kernels['gemm']>): void;
-  /** Make gemm use the built-in kernel even where a CBLAS is linked. */
-  forceBuiltinGemm(force: boolean): void;
   /** A call that does nothing: the binding's own cost. */
   noop(): void;
 }
@@ -40,7 +37,6 @@ export function loadNativeKernels(): { kernels: NativeKernels } | { error: strin
     gemm: (tA, tB, m, n, k, alpha, a, aO, lda, sA, b, bO, ldb, sB, beta, c, cO, ldc, sC, batch) =>
       addon.gemm(tA, tB, m, n, k, alpha, a, aO, lda, sA, b, bO, ldb, sB, beta, c, cO, ldc, sC, batch, GemmRoute.Active),
     gemmVia: (route, ...args) => addon.gemm(...args, route),
-    forceBuiltinGemm: (force) => addon.setForceBuiltinGemm(force),
   };
   return { kernels };
 }

@@ -35,9 +35,4 @@ export class BufferPool {
     if (!list) this.free.set(base.length, (list = []));
     list.push(base);
   }
-
-  /** Drops every free buffer (they are garbage-collected). */
-  clear(): void {
-    this.free.clear();
-  }
 }
