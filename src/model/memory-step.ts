@@ -59,7 +59,8 @@ export function leaveBlock(c: ModelConfig, batch: number, input: LayerInput, spa
   const next = { hidden: new Float32Array(rows * H), counters: new Float32Array(rows), offsets: new Int32Array(batch + 1) };
   const mode = c.expireSpan ? AttentionMode.Expire : AttentionMode.Window;
   const kept = kernels.memoryPrune(mode, batch, c.memSz, H, c.expireSpanRamp, cacheSize, packed.data, counters, offsets, spans ?? new Float32Array(0), next.hidden, next.counters, next.offsets);
-  const memory: LayerMemory = { hidden: next.hidden.slice(0, kept * H), counters: next.counters.slice(0, kept), offsets: next.offsets };
+  // Views, not copies: the kept rows are already in place at the front.
+  const memory: LayerMemory = { hidden: next.hidden.subarray(0, kept * H), counters: next.counters.subarray(0, kept), offsets: next.offsets };
   if (c.compress) {
     // The last C of [compressed ; new compressed] of every stream.
     const C = compressedLength(c), fresh = c.memSz / c.compressRate;

@@ -29,10 +29,12 @@ export interface Stats {
   skipped: number;
 }
 
-/** Where a stream of blocks stands: its batcher and its memory. */
+/** Where a stream of blocks stands: its batcher, its memory, and the buffers its blocks are read into. */
 export interface Cursor {
   batches: StreamBatches;
   memory: MemoryState;
+  x: Int32Array;
+  y: Int32Array;
 }
 
 export class Trainer {
@@ -68,7 +70,8 @@ export class Trainer {
   }
 
   cursor(split: Split, batch: number, what: string): Cursor {
-    return { batches: new StreamBatches(split, batch, this.model.config.memSz, what), memory: this.model.initialMemory(batch) };
+    const n = batch * this.model.config.memSz;
+    return { batches: new StreamBatches(split, batch, this.model.config.memSz, what), memory: this.model.initialMemory(batch), x: new Int32Array(n), y: new Int32Array(n) };
   }
 
   private randomOffset(): number {
@@ -138,8 +141,7 @@ export class Trainer {
 
   /** Forward (and, in training, backward) over the block at the cursor. */
   private block(cursor: Cursor, training: boolean): BlockStats {
-    const { batches } = cursor, n = batches.batch * this.model.config.memSz;
-    const x = new Int32Array(n), y = new Int32Array(n);
+    const { batches, x, y } = cursor, n = x.length;
     batches.read(x, y);
     if (this.omit.size > 0) for (let i = 0; i < n; i++) if (this.omit.has(y[i])) y[i] = -1;
     const t = this.tape;
