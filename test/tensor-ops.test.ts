@@ -148,6 +148,25 @@ describe('tensor ops: errors and buffer reuse', () => {
     assert.equal(tape.pool.allocations, after);
   });
 
+  it('backward hands forward buffers to the gradients once no step can read them; retained results survive', () => {
+    const tape = new Tape();
+    const x = input([64, 64]);
+    let h = x;
+    for (let i = 0; i < 10; i++) h = scale(tape, h, 0.5);
+    const loss = sum(tape, h);
+    tape.retain(h);
+    const kept = Float32Array.from(h.data);
+    const forward = tape.pool.allocations;
+    tape.backward(loss);
+    // Ten 64x64 forward buffers; backward holds at most two 64x64 gradients and one forward
+    // buffer at a time, plus the loss's gradient: without reuse it would allocate eleven.
+    assert.ok(tape.pool.allocations - forward <= 4, `backward allocated ${tape.pool.allocations - forward} buffers`);
+    for (let i = 0; i < 4; i++) tape.tensor([64, 64]).data.fill(7);
+    assert.deepEqual(h.data, kept);
+    assertClose(x.grad!, new Float32Array(x.size).fill(0.5 ** 10), 'x.grad');
+    tape.reset();
+  });
+
   it('records nothing and keeps no gradients when not recording', () => {
     const tape = new Tape();
     tape.recording = false;

@@ -85,7 +85,9 @@ export class SequenceModel {
     if (this.outNorm) h = this.outNorm.forward(t, h);
     const ce = crossEntropy(t, this.out.forward(t, h), y);
     const aux = auxTerms.length > 0 ? auxTerms.reduce((a, b) => add(t, a, b)) : null;
-    return { logprobs: ce.logprobs, nll: ce.loss, nllPerToken: ce.nll, aux, loss: aux ? add(t, ce.loss, aux) : ce.loss };
+    const loss = aux ? add(t, ce.loss, aux) : ce.loss;
+    t.retain(ce.logprobs, ce.loss, ce.nll, aux, loss);
+    return { logprobs: ce.logprobs, nll: ce.loss, nllPerToken: ce.nll, aux, loss };
   }
 
   /** Memory rows each layer keeps between blocks (Transformer-XL-style models). */

@@ -1,16 +1,16 @@
-// Float32 buffers recycled across steps. Sizes are rounded up to a few classes (2^k and
-// 1.5 * 2^k) and handed out as views of the requested length: Expire-Span's memory changes size
+// Float32 buffers recycled across steps. Sizes are rounded up to a few classes (2^k times 1,
+// 1.25, 1.5 or 1.75) and handed out as views of the requested length: Expire-Span's memory changes size
 // every block, and pooling by exact size would keep a buffer of every size ever seen.
 export class BufferPool {
   private readonly free = new Map<number, Float32Array[]>();
   /** How many buffers were ever allocated (not reused): flat after warm-up. */
   allocations = 0;
 
-  /** The capacity a request of `size` elements is served from (at most 1/3 more). */
+  /** The capacity a request of `size` elements is served from (at most 1/4 more). */
   static sizeClass(size: number): number {
     if (size <= 16) return 16;
-    const power = 2 ** Math.ceil(Math.log2(size));
-    return power * 0.75 >= size ? power * 0.75 : power;
+    const quarter = 2 ** Math.floor(Math.log2(size - 1)) / 4;
+    return Math.ceil(size / quarter) * quarter;
   }
 
   take(size: number): Float32Array {

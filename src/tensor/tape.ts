@@ -16,8 +16,9 @@ export class Tape {
   readonly pool = new BufferPool();
   /** When false (evaluation), ops record nothing and no gradients are kept. */
   recording = true;
-  private readonly steps: { backward: () => void; outputs: (Tensor | null)[] }[] = [];
-  private readonly owned: Float32Array[] = [];
+  private readonly steps: { backward: () => void; outputs: (Tensor | null)[]; buffers: Float32Array[] }[] = [];
+  /** Buffers taken since the last recorded step, and those retained: returned on reset(). */
+  private owned: Float32Array[] = [];
   /** Gradient buffers of tape-made tensors, returned to the pool as soon as they are spent. */
   private readonly grads = new Set<Float32Array>();
 
@@ -59,7 +60,25 @@ export class Tape {
    * gradients in flight, not all of them.
    */
   record(backward: () => void, ...outputs: (Tensor | null)[]): void {
-    this.steps.push({ backward, outputs });
+    this.steps.push({ backward, outputs, buffers: this.owned });
+    this.owned = [];
+  }
+
+  /**
+   * Keeps the buffers of these results until reset(). Without this, the buffers an op took
+   * (its results and saved values) go back to the pool as soon as its backward has run: no step
+   * recorded later can read them, and every step recorded earlier runs afterwards, so reusing
+   * them for gradients keeps backward's peak near forward's.
+   */
+  retain(...results: (Tensor | Float32Array | null)[]): void {
+    for (const r of results) {
+      if (r === null) continue;
+      const buffer = (r instanceof Tensor ? r.data : r).buffer;
+      for (const step of this.steps) {
+        const i = step.buffers.findIndex((b) => b.buffer === buffer);
+        if (i >= 0) this.owned.push(...step.buffers.splice(i, 1));
+      }
+    }
   }
 
   /** Backpropagates from a scalar: d loss / d loss = seed. */
@@ -68,8 +87,10 @@ export class Tape {
     if (!loss.requiresGrad) throw new Error('Tape.backward: the loss does not depend on anything that requires a gradient');
     this.gradOf(loss)[0] += seed;
     for (let i = this.steps.length - 1; i >= 0; i--) {
-      const { backward, outputs } = this.steps[i];
+      const { backward, outputs, buffers } = this.steps[i];
       backward();
+      for (const b of buffers) this.pool.give(b);
+      buffers.length = 0;
       for (const out of outputs) {
         if (out?.grad && this.grads.delete(out.grad)) {
           this.pool.give(out.grad);
@@ -83,9 +104,10 @@ export class Tape {
   /** Returns every buffer handed out since the last reset to the pool, and forgets the graph.
    * Tensors made by this tape must not be used afterwards. */
   reset(): void {
+    for (const step of this.steps) for (const b of step.buffers) this.pool.give(b);
     for (const b of this.owned) this.pool.give(b);
     for (const g of this.grads) this.pool.give(g);
-    this.owned.length = 0;
+    this.owned = [];
     this.grads.clear();
     this.steps.length = 0;
   }

@@ -17,8 +17,9 @@ export class SpanPredictor {
 
   /** memory: [rows, H] -> spans [rows] in (0, attnLim). */
   forward(t: Tape, memory: Tensor): Tensor {
-    const x = this.c.expireSpanPreDiv === 1 ? memory : scale(t, memory, 1 / this.c.expireSpanPreDiv);
-    const logits = linear(t, x, this.weight, this.bias);
+    // w . (h / preDiv) as (w / preDiv) . h: scales H numbers instead of every memory row.
+    const w = this.c.expireSpanPreDiv === 1 ? this.weight : scale(t, this.weight, 1 / this.c.expireSpanPreDiv);
+    const logits = linear(t, memory, w, this.bias);
     return reshape(t, scale(t, sigmoid(t, logits), this.c.attnLim), [memory.rows]);
   }
 }
