@@ -8,7 +8,7 @@ import { Trainer } from '../train/trainer.js';
 import { CliError } from './errors.js';
 import { makeTrainOptions } from './flags.js';
 import { EpochProgress } from './progress.js';
-import { describeLoss } from './train.js';
+import { describeLoss, metricValue } from './metric.js';
 
 export const evalHelp = `Usage: expire-span eval --checkpoint DIR [--data DATA] [--split valid|test] [--test-batch-sz N] [--threads N]
 
@@ -55,6 +55,6 @@ export function evalCommand(argv: string[]): void {
   const progress = new EpochProgress(`eval ${values.split}`, cursor.batches.blocksPerPass);
   const stats = trainer.evaluate(cursor, 'full', (done) => progress.update(done, done * trainer.testBatch * saved.model.config.memSz, ''));
   progress.stop();
-  if (values.json) console.log(JSON.stringify({ split: values.split, loss: stats.loss, bpc: stats.loss / Math.LN2, error: stats.error, tokens: stats.tokens }));
-  else console.log(`${values.split}: ${describeLoss(stats)} over ${stats.tokens.toLocaleString('en-US')} tokens (${dir})`);
+  if (values.json) console.log(JSON.stringify({ split: values.split, loss: stats.loss, bpc: stats.loss / Math.LN2, error: stats.error, metric: corpus.metric, value: metricValue(stats, corpus.metric), kept: stats.kept, tokens: stats.tokens }));
+  else console.log(`${values.split}: ${describeLoss(stats, corpus.metric)} over ${stats.tokens.toLocaleString('en-US')} tokens (${dir})`);
 }

@@ -9,6 +9,8 @@ const HELP = `Usage: expire-span <command> [options]
 Commands:
   train            train or resume a model (reference flags; --help for them)
   eval             evaluate a checkpoint over a whole split
+  compare          train several models on the same data and print one table (presets: --help)
+  tasks            the synthetic tasks (--data task:NAME) and their options
   info             which kernels (native or TypeScript, BLAS, instruction set) this install uses
   parity FILE...   replay golden files from the authors' PyTorch code and compare every tensor
   bench kernels    matrix-product GFLOP/s and per-call overhead, against the system BLAS
@@ -34,6 +36,10 @@ async function main(argv: string[]): Promise<void> {
       return (await import('./train.js')).trainCommand(rest);
     case 'eval':
       return (await import('./eval.js')).evalCommand(rest);
+    case 'compare':
+      return (await import('./compare.js')).compareCommand(rest);
+    case 'tasks':
+      return console.log((await import('../data/tasks/index.js')).describeTasks());
     case 'parity':
       return (await import('./parity.js')).parityCommand(rest);
     case 'bench':

@@ -6,9 +6,10 @@ import { kernels } from '../kernels/index.js';
 import { makeConfig, modelName } from '../model/config.js';
 import { SequenceModel } from '../model/sequence-model.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
-import { Trainer, type Stats } from '../train/trainer.js';
+import { Trainer } from '../train/trainer.js';
 import { CliError } from './errors.js';
 import { makeTrainOptions, parseTrainFlags } from './flags.js';
+import { describeLoss } from './metric.js';
 import { EpochProgress } from './progress.js';
 
 export const trainHelp = `Usage: expire-span train --data DATA [model and training flags] [--checkpoint DIR]
@@ -34,12 +35,6 @@ Output:   --checkpoint DIR   where checkpoints and metrics go; resumes from it w
           --full-test        only evaluate (the checkpoint's model) on the whole valid and test splits`;
 
 const LN2 = Math.log(2);
-
-/** The figure people read: bits per character (token), or error % for labelled data. */
-export function describeLoss(stats: Stats): string {
-  const bpc = `${(stats.loss / LN2).toFixed(3)} bpc`;
-  return stats.error === null ? bpc : `${(100 * stats.error).toFixed(1)}% error (${bpc})`;
-}
 
 function peakMiB(): number {
   return process.resourceUsage().maxRSS / 1024;
@@ -88,7 +83,7 @@ export function trainCommand(argv: string[]): void {
   if (flags.fullTest) {
     for (const [name, split] of [['valid', corpus.valid], ['test', corpus.test]] as const) {
       const stats = trainer.evaluate(trainer.cursor(split, trainer.testBatch, name), 'full');
-      console.log(`${name}: ${describeLoss(stats)} over ${stats.tokens.toLocaleString('en-US')} tokens`);
+      console.log(`${name}: ${describeLoss(stats, corpus.metric)} over ${stats.tokens.toLocaleString('en-US')} tokens`);
     }
     return;
   }
@@ -122,7 +117,7 @@ export function trainCommand(argv: string[]): void {
     saveCheckpoint(dir, trainer);
     if (flags.checkpointFreq > 0 && epoch % flags.checkpointFreq === 0) saveCheckpoint(join(dir, `epoch-${epoch}`), trainer);
     console.log(
-      `epoch ${epoch}: train ${describeLoss(train)}, valid ${describeLoss(valid)}, kept ${train.kept.map((k) => k.toFixed(0)).join('/')} memories per layer, ` +
+      `epoch ${epoch}: train ${describeLoss(train, corpus.metric)}, valid ${describeLoss(valid, corpus.metric)}, kept ${train.kept.map((k) => k.toFixed(0)).join('/')} memories per layer, ` +
         `${ms.toFixed(0)} ms/batch, ${Math.round(record.tokens_per_s).toLocaleString('en-US')} tok/s, peak ${peakMiB().toFixed(0)} MiB` +
         (train.skipped > 0 ? `, ${train.skipped} updates skipped (non-finite)` : ''),
     );

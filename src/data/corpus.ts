@@ -2,10 +2,13 @@
 //   - a folder in the reference's format: train.txt, valid.txt, test.txt of whitespace-separated
 //     tokens (and optional *.labels files of the same length), dictionary as the reference builds it;
 //   - any single file, read as bytes and split 90 / 5 / 5 (enwik8's standard split for enwik8);
-//   - "builtin:sources": this package's own source code, a corpus that needs no download.
+//   - "builtin:sources": this package's own source code, a corpus that needs no download;
+//   - "task:NAME[:options]": a synthetic task (tasks/).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DataError } from './data-error.js';
+import { taskCorpus } from './tasks/index.js';
 import { Vocabulary } from './vocabulary.js';
 
 /** Token ids: bytes stay one byte each (a 100 MB file costs 100 MB, not 400). */
@@ -21,17 +24,14 @@ export interface Corpus {
   /** What was loaded, for messages. */
   name: string;
   vocab: Vocabulary;
+  /** What to report: bits per token, or (labelled data) error or accuracy on the scored targets. */
+  metric: 'bpc' | 'error' | 'accuracy';
   train: Split;
   valid: Split;
   test: Split;
 }
 
-export class DataError extends Error {
-  constructor(message: string) {
-    super(`--data: ${message}`);
-    this.name = 'DataError';
-  }
-}
+export { DataError } from './data-error.js';
 
 /** Largest file read whole (enwik8 is 100 MB). */
 const MAX_BYTES = 1 << 30;
@@ -45,7 +45,11 @@ export interface LoadOptions {
 
 export function loadCorpus(spec: string, { vocab, eos = false }: LoadOptions = {}): Corpus {
   if (spec === 'builtin:sources') return byteCorpus('builtin:sources', packageSources());
-  if (spec.startsWith('builtin:') || spec.startsWith('task:')) {
+  if (spec.startsWith('task:')) {
+    if (eos) throw new DataError('--data-eos applies to a folder of token files, not to a task');
+    return taskCorpus(spec);
+  }
+  if (spec.startsWith('builtin:')) {
     throw new DataError(`unknown built-in data "${spec}" (available: builtin:sources)`);
   }
   let stat;
@@ -76,6 +80,7 @@ function byteCorpus(name: string, bytes: Uint8Array): Corpus {
   return {
     name,
     vocab: Vocabulary.bytes(),
+    metric: 'bpc',
     train: { tokens: ids.subarray(0, nTrain) },
     valid: { tokens: ids.subarray(nTrain, nTrain + nValid) },
     test: { tokens: ids.subarray(nTrain + nValid) },
@@ -158,5 +163,5 @@ function folderCorpus(dir: string, given: Vocabulary | undefined, eos: boolean):
     if (labels.length !== tokens.length) throw new DataError(`${name}.labels has ${labels.length} tokens but ${name} has ${tokens.length}`);
     return { tokens, labels };
   };
-  return { name: dir, vocab, train: split('train.txt'), valid: split('valid.txt'), test: split('test.txt') };
+  return { name: dir, vocab, metric: existsSync(join(dir, 'train.txt.labels')) ? 'error' : 'bpc', train: split('train.txt'), valid: split('valid.txt'), test: split('test.txt') };
 }

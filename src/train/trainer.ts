@@ -17,6 +17,8 @@ import { Sgd } from './sgd.js';
 export interface Stats {
   /** Mean negative log-likelihood per counted target (nats). */
   loss: number;
+  /** Targets counted (every position for text; the scored ones for labelled data). */
+  counted: number;
   /** Span loss (training only). */
   aux: number;
   /** Share of counted targets predicted wrong (labelled data only). */
@@ -93,14 +95,14 @@ export class Trainer {
     for (let i = 0; i < count; i++) {
       const result = this.block(this.train, true);
       accumulate(stats, result);
-      if (result.finite) {
+      if (result.finite && result.learned) {
         const norm = clipGradNorm(this.model.params.tensors, this.options.gradClip);
         if (Number.isFinite(norm)) {
           this.step++;
           this.optimizer.update(learningRate({ lr: this.options.lr, warmup: this.options.lrWarmup, decay: this.options.lrDecay, total }, this.step));
           this.model.clampParameters();
         } else stats.skipped++;
-      } else stats.skipped++;
+      } else if (!result.finite) stats.skipped++;
       this.optimizer.zeroGrad();
       if (batches.advance()) {
         batches.pos = this.randomOffset();
@@ -149,12 +151,13 @@ export class Trainer {
     const result = this.model.forward(t, x, y, cursor.memory, { training, random: this.random });
     const loss = result.nll.data[0], aux = result.aux?.data[0] ?? 0;
     const finite = Number.isFinite(loss) && Number.isFinite(aux);
-    if (training && finite) t.backward(result.loss);
-    let counted = 0, wrong = 0;
-    if (this.corpus.train.labels) [counted, wrong] = errors(result.logprobs.data, y, this.model.config.vocabSize);
+    // A block of a task may ask nothing (and, without a span loss, teach nothing).
+    const learned = training && finite && result.loss.requiresGrad;
+    if (learned) t.backward(result.loss);
+    const [counted, wrong] = errors(result.logprobs.data, y, this.model.config.vocabSize);
     const kept = cursor.memory.layers.map((_, l) => cursor.memory.lengths(l).reduce((a, b) => a + b, 0) / batches.batch);
     t.reset();
-    return { loss, aux, counted, wrong, tokens: n, kept, finite };
+    return { loss, aux, counted, wrong, tokens: n, kept, finite, learned };
   }
 }
 
@@ -166,6 +169,7 @@ interface BlockStats {
   tokens: number;
   kept: number[];
   finite: boolean;
+  learned: boolean;
 }
 
 /** Targets counted, and how many of them the argmax prediction misses. */
@@ -182,7 +186,6 @@ function errors(logprobs: Float32Array, y: Int32Array, vocab: number): [number, 
 }
 
 interface Accumulator extends Stats {
-  counted: number;
   wrong: number;
 }
 
@@ -193,7 +196,7 @@ function emptyStats(layers: number): Accumulator {
 function accumulate(s: Accumulator, b: BlockStats): void {
   s.blocks++;
   s.tokens += b.tokens;
-  s.loss += b.loss;
+  s.loss += b.loss * b.counted;
   s.aux += b.aux;
   s.counted += b.counted;
   s.wrong += b.wrong;
@@ -203,7 +206,8 @@ function accumulate(s: Accumulator, b: BlockStats): void {
 function finish(s: Accumulator): Stats {
   const n = Math.max(1, s.blocks);
   return {
-    loss: s.loss / n,
+    loss: s.counted > 0 ? s.loss / s.counted : 0,
+    counted: s.counted,
     aux: s.aux / n,
     error: s.counted > 0 ? s.wrong / s.counted : null,
     blocks: s.blocks,

@@ -1,0 +1,155 @@
+// `expire-span compare`: trains several models on the same data for the same number of updates,
+// each in a process of its own (so that its peak memory is its own), evaluates each on the whole
+// test split, and prints one table: the metric, memories kept, training speed and peak memory.
+// Every run trains into OUT/NAME, so an interrupted comparison resumes where it stopped.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadCorpus, type Corpus } from '../data/corpus.js';
+import { makeConfig } from '../model/config.js';
+import { CliError } from './errors.js';
+import { makeTrainOptions, parseTrainFlags } from './flags.js';
+import { metricLabel } from './metric.js';
+import { DEFAULT_RUNS, PRESETS, type Run } from './presets.js';
+
+export const compareHelp = `Usage: expire-span compare [--preset NAME] [--data DATA] [shared flags]
+                          [--run "NAME: flags" ...] [--out DIR] [--json]
+
+Trains every run on the same data with the shared training flags plus its own, evaluates each
+on the whole test split, and prints: the metric (bpc, error % or accuracy %), memories kept per
+stream (mean over layers, during the test), training tokens/s and peak memory (each run is a
+process of its own). Runs train into OUT/NAME (default compare/<preset or date>): running the
+same command again resumes and reuses them.
+
+  --preset NAME   a documented comparison (data, shared flags, runs); flags given after it add
+                  to or override its shared flags. Presets:
+${PRESETS.map((p) => `                    ${p.name.padEnd(10)} ${p.summary}`).join('\n')}
+  --run "NAME: FLAGS"  a model to train (repeatable); default: expire-span (--expire-span),
+                  transformer-xl, adaptive-span (--adapt-span), compressive (--compress)
+  --json          print the table as JSON`;
+
+export interface CompareRow {
+  name: string;
+  /** bpc, error % or accuracy % on the whole test split. */
+  metric: number;
+  bpc: number;
+  kept: number;
+  tokensPerSecond: number;
+  peakRssMiB: number;
+}
+
+interface Plan {
+  label: string;
+  data: string;
+  out: string;
+  json: boolean;
+  runs: { name: string; argv: string[] }[];
+}
+
+function plan(argv: string[]): Plan | null {
+  let preset: (typeof PRESETS)[number] | undefined, out: string | undefined, json = false;
+  const runs: Run[] = [], shared: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const next = () => {
+      if (i + 1 >= argv.length) throw new CliError(`${arg} needs a value`);
+      return argv[++i];
+    };
+    if (arg === '--help' || arg === '-h') return null;
+    else if (arg === '--json') json = true;
+    else if (arg === '--out') out = next();
+    else if (arg === '--preset') {
+      const name = next();
+      preset = PRESETS.find((p) => p.name === name);
+      if (!preset) throw new CliError(`--preset: no preset "${name}" (presets: ${PRESETS.map((p) => p.name).join(', ')})`);
+    } else if (arg === '--run') {
+      const text = next(), colon = text.indexOf(':');
+      const name = (colon < 0 ? text : text.slice(0, colon)).trim();
+      if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new CliError(`--run "${text}": start with a name (letters, digits, . _ -) and a colon, e.g. "xl-256: --attn-lim 256"`);
+      if (runs.some((r) => r.name === name)) throw new CliError(`--run: two runs are named "${name}"`);
+      runs.push({ name, flags: colon < 0 ? [] : text.slice(colon + 1).split(/\s+/).filter((w) => w !== '') });
+    } else shared.push(arg);
+  }
+  const chosen = runs.length > 0 ? runs : (preset?.runs ?? DEFAULT_RUNS);
+  const sharedFlags = [...(preset?.data ? ['--data', preset.data] : []), ...(preset?.shared ?? []), ...shared];
+  const label = preset?.name ?? new Date().toISOString().replace(/[:.]/g, '-');
+  const outDir = out ?? join('compare', label);
+  // Later flags win: the run's own over the shared ones (parseArgs keeps the last value).
+  const planned = chosen.map((r) => ({ name: r.name, argv: [...sharedFlags, ...r.flags] }));
+  const data = parseTrainFlags(planned[0].argv).train.data;
+  if (!data) throw new CliError(`--data is required${preset ? ` (the ${preset.name} preset trains on a file of yours)` : ''}`);
+  return { label, data, out: outDir, json, runs: planned };
+}
+
+/** Checks every run's flags against the data before any training starts. */
+function validate(p: Plan, corpus: Corpus): void {
+  for (const run of p.runs) {
+    try {
+      const flags = parseTrainFlags(run.argv);
+      if (flags.checkpoint || flags.out || flags.fullTest) throw new CliError('--checkpoint, --out and --full-test are set by compare');
+      makeTrainOptions(flags.train);
+      makeConfig({ ...flags.model, vocabSize: corpus.vocab.size });
+    } catch (e) {
+      throw new CliError(`run ${run.name}: ${(e as Error).message}`);
+    }
+  }
+}
+
+const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+function child(args: string[], capture: boolean): string {
+  const result = spawnSync(process.execPath, [MAIN, ...args], { stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (result.error) throw result.error;
+  if (result.status !== 0) throw new CliError(`\`expire-span ${args.slice(0, 1).join(' ')}\` exited with ${result.status ?? result.signal}; see its messages above`);
+  return result.stdout ?? '';
+}
+
+function runOne(p: Plan, run: Plan['runs'][number], quiet: boolean): CompareRow {
+  const dir = join(p.out, run.name);
+  if (!quiet) console.log(`\n== ${run.name}: expire-span train ${run.argv.join(' ')} --checkpoint ${dir}`);
+  child(['train', ...run.argv, '--checkpoint', dir], quiet);
+  const test = JSON.parse(child(['eval', '--checkpoint', dir, '--json'], true).trim().split('\n').pop()!) as { value: number; bpc: number; kept: number[] };
+  const epochs = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { tokens_per_s: number; peak_rss_mib: number });
+  return {
+    name: run.name,
+    metric: test.value,
+    bpc: test.bpc,
+    kept: test.kept.reduce((a, b) => a + b, 0) / test.kept.length,
+    tokensPerSecond: epochs.reduce((a, e) => a + e.tokens_per_s, 0) / epochs.length,
+    peakRssMiB: Math.max(...epochs.map((e) => e.peak_rss_mib)),
+  };
+}
+
+/** For labelled data: the metric of always answering the test split's most frequent target. */
+function majority(corpus: Corpus): number | null {
+  const labels = corpus.test.labels;
+  if (!labels || corpus.metric === 'bpc') return null;
+  const counts = new Map<number, number>();
+  let scored = 0;
+  for (const l of labels) if (l >= 0) (scored++, counts.set(l, (counts.get(l) ?? 0) + 1));
+  if (scored === 0) return null;
+  const accuracy = Math.max(...counts.values()) / scored;
+  return 100 * (corpus.metric === 'error' ? 1 - accuracy : accuracy);
+}
+
+export function compareCommand(argv: string[]): void {
+  const p = plan(argv);
+  if (!p) return console.log(compareHelp);
+  const corpus = loadCorpus(p.data);
+  validate(p, corpus);
+  const rows = p.runs.map((run) => runOne(p, run, p.json));
+  const baseline = majority(corpus);
+  if (p.json) {
+    console.log(JSON.stringify({ comparison: p.label, data: p.data, metric: corpus.metric, majority: baseline, runs: rows }, null, 2));
+    return;
+  }
+  const label = metricLabel(corpus.metric);
+  console.log(`\n${p.label}: ${p.data} (test split; runs in ${p.out})`);
+  console.log(`${'model'.padEnd(18)}${label.padStart(12)}${'kept memories'.padStart(15)}${'tokens/s'.padStart(11)}${'peak RSS'.padStart(11)}`);
+  for (const r of rows) {
+    const value = corpus.metric === 'bpc' ? r.metric.toFixed(3) : r.metric.toFixed(1);
+    console.log(`${r.name.padEnd(18)}${value.padStart(12)}${r.kept.toFixed(0).padStart(15)}${Math.round(r.tokensPerSecond).toLocaleString('en-US').padStart(11)}${`${r.peakRssMiB.toFixed(0)} MiB`.padStart(11)}`);
+  }
+  if (baseline !== null) console.log(`${'(majority answer)'.padEnd(18)}${baseline.toFixed(1).padStart(12)}`);
+}

@@ -1,0 +1,60 @@
+// `expire-span compare` end to end on a tiny task: one table (JSON) with a row per run, every run
+// trained in its own folder, a second invocation reusing them, and bad run flags refused first.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+const CLI = join('dist', 'src', 'cli', 'main.js');
+const dir = mkdtempSync(join(tmpdir(), 'compare-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = (args: string[]) => spawnSync(process.execPath, [CLI, 'compare', ...args], { encoding: 'utf8' });
+const SHARED = ['--data', 'task:needle:gap=20,jitter=5,train=20000,valid=2000,test=2000', '--nlayers', '1', '--hid-sz', '16', '--inner-hid-sz', '32', '--nheads', '2',
+  '--mem-sz', '8', '--batch-sz', '4', '--nbatches', '5', '--nepochs', '2', '--optim', 'adam', '--lr', '0.003', '--dropout', '0', '--test-batch-sz', '4', '--threads', '1'];
+
+interface Table {
+  metric: string;
+  majority: number;
+  runs: { name: string; metric: number; bpc: number; kept: number; tokensPerSecond: number; peakRssMiB: number }[];
+}
+
+describe('compare command', () => {
+  const out = join(dir, 'needle');
+  const args = [...SHARED, '--out', out, '--json', '--run', 'expire: --expire-span --attn-lim 64 --expire-span-ramp 4', '--run', 'xl-16: --attn-lim 16'];
+  let first: Table;
+
+  it('trains every run and prints one row each, with the majority answer for labelled data', () => {
+    const r = run(args);
+    assert.equal(r.status, 0, r.stderr);
+    first = JSON.parse(r.stdout) as Table;
+    assert.equal(first.metric, 'accuracy');
+    assert.deepEqual(first.runs.map((x) => x.name), ['expire', 'xl-16']);
+    for (const row of first.runs) {
+      assert.ok(row.metric >= 0 && row.metric <= 100 && Number.isFinite(row.bpc), JSON.stringify(row));
+      assert.ok(row.tokensPerSecond > 0 && row.peakRssMiB > 10, JSON.stringify(row));
+      assert.ok(existsSync(join(out, row.name, 'model.safetensors')));
+    }
+    assert.equal(first.runs[1].kept, 16, 'Transformer-XL keeps exactly attn-lim memories');
+    assert.ok(first.runs[0].kept > 8, 'Expire-Span keeps its block and more');
+    assert.ok(first.majority > 0 && first.majority < 100);
+  });
+
+  it('a second run reuses the trained models and reports the same results', () => {
+    const r = run(args);
+    assert.equal(r.status, 0, r.stderr);
+    const again = JSON.parse(r.stdout) as Table;
+    assert.deepEqual(again.runs.map((x) => [x.metric, x.kept]), first.runs.map((x) => [x.metric, x.kept]));
+  });
+
+  it('refuses a bad run before training anything, naming the run', () => {
+    const r = run([...SHARED, '--out', join(dir, 'bad'), '--run', 'ok: --expire-span', '--run', 'broken: --attn-lim -3']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /run broken: .*attn-lim/);
+    assert.equal(existsSync(join(dir, 'bad', 'ok')), false);
+    assert.match(run(['--preset', 'nope']).stderr, /--preset: no preset "nope" \(presets: copy, needle, collision, char\)/);
+    assert.match(run(['--preset', 'char']).stderr, /--data is required \(the char preset trains on a file of yours\)/);
+  });
+});

@@ -1,0 +1,119 @@
+// The synthetic tasks: options checked by name, deterministic splits, and each task's rules
+// verified from the generated tokens alone (not from the generator's internals).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DataError, loadCorpus, type Corpus } from '../src/data/corpus.js';
+
+const refused = (spec: string, message: RegExp) => assert.throws(() => loadCorpus(spec), (e: Error) => e instanceof DataError && message.test(e.message));
+const names = (c: Corpus, ids: ArrayLike<number>) => Array.from(ids, (i) => c.vocab.tokens![i]);
+
+describe('tasks: options and determinism', () => {
+  it('refuses unknown tasks and options, and values out of range, naming them', () => {
+    refused('task:nothing', /unknown task "nothing" \(tasks: copy, collision, needle/);
+    refused('task:copy:dealy=5', /task:copy has no option "dealy" \(options: seed, train, valid, test, length, symbols, delay\)/);
+    refused('task:copy:delay=-1', /task:copy: delay must be an integer in \[0, 1000000\], got "-1"/);
+    refused('task:copy:delay=1.5', /delay must be an integer/);
+    refused('task:copy:delay=', /delay must be an integer in \[0, 1000000\], got ""/);
+    refused('task:collision:speed=x', /task:collision: speed must be a number in \[0.01, 8\], got "x"/);
+    refused('task:copy:length=60,symbols=60', /length x \(symbols \+ 1\) \+ symbols must stay under 254/);
+    refused('task:needle:train=1e10', /train must be an integer in \[1, 1000000000\]/);
+  });
+
+  it('is a function of its spec: same spec, same splits; another seed, other data', () => {
+    for (const name of ['copy', 'needle', 'collision']) {
+      const a = loadCorpus(`task:${name}:train=5000,valid=500,test=500`), b = loadCorpus(`task:${name}:train=5000,valid=500,test=500`);
+      const c = loadCorpus(`task:${name}:train=5000,valid=500,test=500,seed=2`);
+      assert.deepEqual(a.train.tokens, b.train.tokens);
+      assert.deepEqual(a.test.labels, b.test.labels);
+      assert.notDeepEqual(a.train.tokens, c.train.tokens, `${name}: seed changes the data`);
+      assert.notDeepEqual(a.valid.tokens, a.test.tokens.subarray(0, 500), `${name}: splits differ`);
+      assert.equal(a.train.tokens.length, 5000);
+      assert.equal(a.train.labels!.length, 5000);
+    }
+  });
+});
+
+describe('tasks: rules', () => {
+  it('copy: after "go", r_j asks for the symbol tagged with place j before the filler', () => {
+    const c = loadCorpus('task:copy:delay=37,length=5,symbols=7,train=3000,valid=100,test=100');
+    assert.equal(c.metric, 'accuracy');
+    const tokens = names(c, c.train.tokens), labels = Array.from(c.train.labels!, (l) => (l < 0 ? null : c.vocab.tokens![l]));
+    const episode = 1 + 5 + 37 + 1 + 5;
+    let checked = 0;
+    for (let at = 0; at + episode <= tokens.length; at += episode) {
+      assert.equal(tokens[at], 'start');
+      const tagged = tokens.slice(at + 1, at + 6);
+      assert.deepEqual(tagged.map((t) => t.split(':')[0]), ['e1', 'e2', 'e3', 'e4', 'e5']);
+      assert.ok(tokens.slice(at + 6, at + 43).every((t) => t === '.'));
+      assert.equal(tokens[at + 43], 'go');
+      for (let j = 0; j < 5; j++) {
+        assert.equal(tokens[at + 44 + j], `r${j + 1}`);
+        assert.equal(labels[at + 44 + j], tagged[j].split(':')[1], 'the target is the tagged symbol');
+        checked++;
+      }
+      assert.ok(labels.slice(at, at + 44).every((l) => l === null), 'only the repeat is scored');
+    }
+    assert.ok(checked > 250);
+  });
+
+  it('needle: the question\'s answer is the key before the noise, within the gap', () => {
+    const c = loadCorpus('task:needle:gap=30,jitter=10,keys=5,noise=6,train=4000,valid=100,test=100');
+    const tokens = names(c, c.train.tokens), labels = c.train.labels!;
+    let key: string | null = null, since = 0, asked = 0;
+    const gaps = new Set<number>();
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i];
+      if (t.startsWith('key')) [key, since] = [t, 0];
+      else if (t === '?') {
+        if (key !== null) {
+          assert.equal(c.vocab.tokens![labels[i]], key);
+          gaps.add(since);
+          asked++;
+        }
+        key = null;
+      } else {
+        assert.match(t, /^n\d$/);
+        assert.equal(labels[i], -1);
+        since++;
+      }
+    }
+    assert.ok(asked > 100);
+    assert.ok(Math.min(...gaps) >= 20 && Math.max(...gaps) <= 30 && gaps.size > 5, `gaps ${[...gaps].sort()}`);
+  });
+
+  it('collision: every scored query is the quadrant where its two colours last met, replayed from the frames', () => {
+    const c = loadCorpus('task:collision:grid=6,particles=3,colours=4,train=80000,valid=100,test=100');
+    assert.equal(c.metric, 'error');
+    const tokens = names(c, c.train.tokens), labels = c.train.labels!, G = 6, frame = 3 * 3 + 2;
+    const lastMet = new Map<string, number>();
+    const key = (a: number, b: number) => `${Math.min(a, b)}-${Math.max(a, b)}`;
+    let scored = 0, unscoredNeverMet = 0, previous: number[][] | null = null;
+    for (let at = 0; at + frame <= tokens.length; at += frame) {
+      const particles = [0, 1, 2].map((p) => {
+        const [r, col, k] = tokens.slice(at + 3 * p, at + 3 * p + 3);
+        assert.match(r, /^r\d+$/), assert.match(col, /^c\d+$/), assert.match(k, /^k\d+$/);
+        return [Number(r.slice(1)), Number(col.slice(1)), Number(k.slice(1))];
+      });
+      // Particles stay on the grid and move a bounded distance per frame.
+      for (const [p, [r, col]] of particles.entries()) {
+        assert.ok(r >= 0 && r < G && col >= 0 && col < G);
+        if (previous) assert.ok(Math.abs(r - previous[p][0]) <= G && Math.abs(col - previous[p][1]) <= G);
+      }
+      previous = particles;
+      for (let p = 0; p < 3; p++) {
+        for (let q = p + 1; q < 3; q++) {
+          if (particles[p][0] === particles[q][0] && particles[p][1] === particles[q][1]) {
+            lastMet.set(key(particles[p][2], particles[q][2]), 1 + 2 * Number(2 * particles[p][0] + 1 > G) + Number(2 * particles[p][1] + 1 > G));
+          }
+        }
+      }
+      const [qa, qb] = tokens.slice(at + frame - 2, at + frame).map((t) => Number(t.replace(/^q/, '')));
+      const expected = lastMet.get(key(qa, qb));
+      for (let i = at; i < at + frame - 1; i++) assert.equal(labels[i], -1);
+      const label = labels[at + frame - 1];
+      if (expected === undefined) (assert.equal(label, -1), unscoredNeverMet++);
+      else (assert.equal(c.vocab.tokens![label], `quadrant${expected}`), scored++);
+    }
+    assert.ok(scored > 1000 && unscoredNeverMet > 10, `scored ${scored}, never met ${unscoredNeverMet}`);
+  });
+});
