@@ -162,7 +162,7 @@ export function makeTrainOptions(partial: Partial<TrainOptions>): TrainOptions {
     const v = o[f] as number;
     if (!Number.isFinite(v) || !ok(v)) throw new CliError(`--${flag} must be ${range}, got ${v}`);
   };
-  if (!o.data) throw new CliError('--data is required: a folder (train.txt, valid.txt, test.txt), any file, or builtin:sources');
+  if (!o.data) throw new CliError('--data is required: a folder (train.txt, valid.txt, test.txt), any file, builtin:sources or task:NAME');
   int('batchSz', 'batch-sz', 1, 1 << 16);
   int('testBatchSz', 'test-batch-sz', 0, 1 << 16);
   int('nbatches', 'nbatches', 1);

@@ -31,11 +31,11 @@ const TASK_TRAINING = '--optim adam --lr 0.001 --lr-warmup 100 --grad-clip 0.3 -
 export const PRESETS: Preset[] = [
   {
     name: 'copy',
-    summary: 'copy 8 symbols over a delay of 300: longer than the Transformer-XL window (64) of equal memory',
-    data: 'task:copy:delay=300,length=8,symbols=16,train=400000,valid=40000,test=40000',
-    shared: words(`--nlayers 2 --hid-sz 64 --inner-hid-sz 256 --nheads 2 --mem-sz 32 --batch-sz 16 --nbatches 500 --nepochs 4 ${TASK_TRAINING}`),
+    summary: 'copy 4 symbols (of 8) over a delay of 300: longer than the Transformer-XL window (64) of equal memory',
+    data: 'task:copy:delay=300,length=4,symbols=8,train=400000,valid=40000,test=40000',
+    shared: words(`--nlayers 2 --hid-sz 128 --inner-hid-sz 256 --nheads 4 --mem-sz 32 --batch-sz 16 --nbatches 500 --nepochs 6 ${TASK_TRAINING}`),
     runs: [
-      { name: 'expire-span', flags: words('--expire-span --attn-lim 512 --expire-span-init-percentage 0.75 --expire-span-ramp 32 --expire-span-loss 1e-5') },
+      { name: 'expire-span', flags: words('--expire-span --attn-lim 512 --expire-span-init-percentage 0.9 --expire-span-ramp 128 --expire-span-loss 3e-7') },
       { name: 'transformer-xl', flags: words('--attn-lim 64') },
     ],
   },
@@ -43,9 +43,9 @@ export const PRESETS: Preset[] = [
     name: 'needle',
     summary: 'recall a key through 150-200 noise tokens; Transformer-XL with a window of 64',
     data: 'task:needle:gap=200,jitter=50,train=400000,valid=40000,test=40000',
-    shared: words(`--nlayers 2 --hid-sz 64 --inner-hid-sz 256 --nheads 2 --mem-sz 32 --batch-sz 16 --nbatches 300 --nepochs 4 ${TASK_TRAINING}`),
+    shared: words(`--nlayers 2 --hid-sz 64 --inner-hid-sz 256 --nheads 2 --mem-sz 32 --batch-sz 16 --nbatches 500 --nepochs 4 ${TASK_TRAINING} --lr 0.002`),
     runs: [
-      { name: 'expire-span', flags: words('--expire-span --attn-lim 512 --expire-span-init-percentage 0.5 --expire-span-ramp 32 --expire-span-loss 1e-5') },
+      { name: 'expire-span', flags: words('--expire-span --attn-lim 512 --expire-span-init-percentage 0.5 --expire-span-ramp 64 --expire-span-loss 1e-6') },
       { name: 'transformer-xl', flags: words('--attn-lim 64') },
     ],
   },
@@ -53,12 +53,11 @@ export const PRESETS: Preset[] = [
     name: 'collision',
     summary: 'object collision on an 8x8 grid (collisions every few hundred tokens) with a memory budget of 1024',
     data: 'task:collision:grid=8,train=1000000,valid=80000,test=80000',
-    shared: words(`--nlayers 3 --hid-sz 96 --inner-hid-sz 384 --nheads 4 --mem-sz 64 --batch-sz 16 --attn-lim 1024 --nbatches 500 --nepochs 4 ${TASK_TRAINING}`),
+    shared: words(`--nlayers 3 --hid-sz 96 --inner-hid-sz 384 --nheads 4 --mem-sz 64 --batch-sz 16 --attn-lim 1024 --nbatches 400 --nepochs 4 ${TASK_TRAINING}`),
     runs: [
       { name: 'expire-span', flags: words('--expire-span --expire-span-init-percentage 0.1 --expire-span-ramp 64 --expire-span-loss 1e-6') },
       { name: 'adaptive-span', flags: words('--adapt-span --adapt-span-len 64 --adapt-span-loss 1e-6 --adapt-span-cache') },
       { name: 'transformer-xl', flags: [] },
-      { name: 'compressive', flags: words('--compress --compress-rate 4 --compress-size 512 --attn-lim 512') },
     ],
   },
   {

@@ -17,9 +17,10 @@ export const trainHelp = `Usage: expire-span train --data DATA [model and traini
 Trains a character (byte) or token model; flags and defaults are the reference's main.py ones,
 so a reference command line carries over unchanged.
 
-Data:     --data PATH|builtin:sources   a folder (train.txt, valid.txt, test.txt of tokens, optional
-                                        .labels), any file (bytes, split 90/5/5), or this package's
-                                        own sources
+Data:     --data PATH|builtin:sources|task:NAME[:options]
+                                        a folder (train.txt, valid.txt, test.txt of tokens, optional
+                                        .labels), any file (bytes, split 90/5/5), this package's own
+                                        sources, or a synthetic task (\`expire-span tasks\` lists them)
           --data-omit-labels L [L ...]  targets left out of the loss and error
 Model:    --nlayers 8 --hid-sz 256 --inner-hid-sz 1024 --nheads 2 --head-dim 0 --mem-sz 64
           --attn-lim 64 --dropout 0.2 --pre-norm

@@ -110,5 +110,6 @@ export class Tape {
     this.owned = [];
     this.grads.clear();
     this.steps.length = 0;
+    this.pool.endStep();
   }
 }
