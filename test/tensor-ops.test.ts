@@ -167,6 +167,24 @@ describe('tensor ops: errors and buffer reuse', () => {
     tape.reset();
   });
 
+  it('lets go of buffers left idle while sizes grow step after step', () => {
+    const tape = new Tape();
+    for (let step = 1; step <= 40; step++) {
+      // A memory that grows every step, as Expire-Span's does early in training.
+      const x = input([step * 8, 64]);
+      tape.backward(sum(tape, scale(tape, relu(tape, x), 2)));
+      tape.reset();
+    }
+    // Live per step: about four buffers of the last size; every earlier size would be ~20x that.
+    const last = 40 * 8 * 64;
+    assert.ok(tape.pool.idle <= 12 * last, `idle ${tape.pool.idle} elements, last step's buffers ${last}`);
+    const reused = tape.pool.allocations;
+    const x = input([320, 64]);
+    tape.backward(sum(tape, scale(tape, relu(tape, x), 2)));
+    tape.reset();
+    assert.equal(tape.pool.allocations, reused, 'a step of the same size still reuses its buffers');
+  });
+
   it('records nothing and keeps no gradients when not recording', () => {
     const tape = new Tape();
     tape.recording = false;

@@ -42,6 +42,13 @@ export class BufferPool {
     list.push({ buffer: base, since: this.step });
   }
 
+  /** Elements held in idle buffers. */
+  get idle(): number {
+    let n = 0;
+    for (const [capacity, list] of this.free) n += capacity * list.length;
+    return n;
+  }
+
   /** Ends a step: buffers idle for IDLE_STEPS steps are dropped (the garbage collector frees them). */
   endStep(): void {
     this.step++;
