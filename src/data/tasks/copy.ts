@@ -7,7 +7,7 @@
 // steps (as in the reference), so a memory older than that is found by its content, never by its
 // distance. Tagging the symbols makes the order part of the content; a model still has to keep
 // exactly the k tagged tokens across the filler to answer.
-import { option, type Task } from './task.js';
+import { option, StreamWriter, type Task } from './task.js';
 
 export const copyTask: Task = {
   name: 'copy',
@@ -30,20 +30,16 @@ export const copyTask: Task = {
   generate(o, random, length) {
     const [filler, start, go, symbol0] = [0, 1, 2, 3];
     const tagged0 = symbol0 + o.symbols, ask0 = tagged0 + o.length * o.symbols;
-    const tokens = new Uint8Array(length), labels = new Int32Array(length).fill(-1);
+    const out = new StreamWriter(length);
     const sequence = new Uint8Array(o.length);
     // Episodes back to back; a stream starts mid-episode where the split starts.
-    for (let at = 0; at < length; ) {
-      const put = (token: number, label = -1) => {
-        if (at < length) [tokens[at], labels[at]] = [token, label];
-        at++;
-      };
-      put(start);
-      for (let j = 0; j < o.length; j++) put(tagged0 + j * o.symbols + (sequence[j] = random.nextUint32() % o.symbols));
-      for (let j = 0; j < o.delay; j++) put(filler);
-      put(go);
-      for (let j = 0; j < o.length; j++) put(ask0 + j, symbol0 + sequence[j]);
+    while (!out.full) {
+      out.put(start);
+      for (let j = 0; j < o.length; j++) out.put(tagged0 + j * o.symbols + (sequence[j] = random.nextUint32() % o.symbols));
+      for (let j = 0; j < o.delay; j++) out.put(filler);
+      out.put(go);
+      for (let j = 0; j < o.length; j++) out.put(ask0 + j, symbol0 + sequence[j]);
     }
-    return { tokens, labels };
+    return out;
   },
 };

@@ -3,7 +3,7 @@
 // The gap is drawn per episode from [gap - jitter, gap], so only the key's content (not its
 // distance) tells where it is. The smallest test that spans are learned per content: the key must
 // be kept, every noise token may expire at once. Chance is 1 / keys.
-import { option, type Task } from './task.js';
+import { option, StreamWriter, type Task } from './task.js';
 
 export const needleTask: Task = {
   name: 'needle',
@@ -19,18 +19,14 @@ export const needleTask: Task = {
   generate(o, random, length) {
     const ask = 0, firstKey = 1, firstNoise = 1 + o.keys;
     const jitter = Math.min(o.jitter, o.gap - 1);
-    const tokens = new Uint8Array(length), labels = new Int32Array(length).fill(-1);
-    for (let at = 0; at < length; ) {
-      const put = (token: number, label = -1) => {
-        if (at < length) [tokens[at], labels[at]] = [token, label];
-        at++;
-      };
+    const out = new StreamWriter(length);
+    while (!out.full) {
       const key = firstKey + (random.nextUint32() % o.keys);
-      put(key);
+      out.put(key);
       const gap = o.gap - (random.nextUint32() % (jitter + 1));
-      for (let j = 0; j < gap; j++) put(firstNoise + (random.nextUint32() % o.noise));
-      put(ask, key);
+      for (let j = 0; j < gap; j++) out.put(firstNoise + (random.nextUint32() % o.noise));
+      out.put(ask, key);
     }
-    return { tokens, labels };
+    return out;
   },
 };

@@ -11,7 +11,7 @@
 // asks about the pair that met most recently, otherwise about two uniformly drawn colours. Pairs
 // are unordered: (a, b) and (b, a) ask the same question.
 import type { Random } from '../../tensor/random.js';
-import { option, type Task } from './task.js';
+import { option, StreamWriter, type Task } from './task.js';
 
 /** Tries to draw a velocity that stays on the grid before the particle stands still for a frame. */
 const MAX_REDRAWS = 1000;
@@ -49,9 +49,8 @@ export const objectCollisionTask: Task = {
     const pair = (a: number, b: number) => Math.min(a, b) * C + Math.max(a, b);
     const inside = (z: number) => z > 0 && z < G - 1;
 
-    const frame = 3 * P + 2;
-    const tokens = new Uint8Array(length), labels = new Int32Array(length).fill(-1);
-    for (let at = 0; at < length; at += frame) {
+    const out = new StreamWriter(length);
+    while (!out.full) {
       for (let p = 0; p < P; p++) {
         move(random, p, x, y, vx, vy, o.speed, inside);
         if (random.next() < o.change) colour[p] = random.nextUint32() % C;
@@ -67,13 +66,11 @@ export const objectCollisionTask: Task = {
       const easy = recentA >= 0 && random.next() < o.easy;
       const a = easy ? recentA : random.nextUint32() % C, b = easy ? recentB : random.nextUint32() % C;
       const quadrant = lastMet[pair(a, b)];
-      const values = [];
-      for (let p = 0; p < P; p++) values.push(row0 + row(p), col0 + col(p), colour0 + colour[p]);
-      values.push(query0 + a, query0 + b);
-      for (let i = 0; i < frame && at + i < length; i++) tokens[at + i] = values[i];
-      if (quadrant > 0 && at + frame - 1 < length) labels[at + frame - 1] = quadrant1 + quadrant - 1;
+      for (let p = 0; p < P; p++) [row0 + row(p), col0 + col(p), colour0 + colour[p]].forEach((token) => out.put(token));
+      out.put(query0 + a);
+      out.put(query0 + b, quadrant > 0 ? quadrant1 + quadrant - 1 : -1);
     }
-    return { tokens, labels };
+    return out;
   },
 };
 

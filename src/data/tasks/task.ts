@@ -34,6 +34,28 @@ export interface Task {
   generate(options: Record<string, number>, random: Random, length: number): TaskStream;
 }
 
+/** Episodes written back to back into a stream of `length` positions; the last one is cut short. */
+export class StreamWriter {
+  readonly tokens: Uint8Array;
+  readonly labels: Int32Array;
+  private at = 0;
+
+  constructor(readonly length: number) {
+    this.tokens = new Uint8Array(length);
+    this.labels = new Int32Array(length).fill(-1);
+  }
+
+  get full(): boolean {
+    return this.at >= this.length;
+  }
+
+  /** The next position: a token and its target (-1: not scored). */
+  put(token: number, label = -1): void {
+    if (this.at < this.length) [this.tokens[this.at], this.labels[this.at]] = [token, label];
+    this.at++;
+  }
+}
+
 export const option = (name: string, def: number, min: number, max: number, help: string, integer = true): TaskOption => ({ name, help, default: def, min, max, integer });
 
 /** The options every task takes: its seed and the size of each split. */
