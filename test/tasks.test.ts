@@ -117,3 +117,21 @@ describe('tasks: rules', () => {
     assert.ok(scored > 1000 && unscoredNeverMet > 10, `scored ${scored}, never met ${unscoredNeverMet}`);
   });
 });
+
+describe('tasks: training', () => {
+  it('a block that asks nothing does no update and is not counted as a failure', async () => {
+    const { makeConfig } = await import('../src/model/config.js');
+    const { SequenceModel } = await import('../src/model/sequence-model.js');
+    const { Trainer } = await import('../src/train/trainer.js');
+    const { DEFAULT_TRAIN } = await import('../src/train/options.js');
+    const corpus = loadCorpus('task:needle:gap=60,jitter=0,train=4000,valid=400,test=400');
+    const model = new SequenceModel(makeConfig({ vocabSize: corpus.vocab.size, nlayers: 1, hidSz: 8, innerHidSz: 16, nheads: 1, memSz: 8, attnLim: 16, dropout: 0 }), 1);
+    const trainer = new Trainer(model, corpus, { ...DEFAULT_TRAIN, data: 'task:needle', batchSz: 1, optim: 'adam', lr: 1e-3, nbatches: 40 });
+    const stats = trainer.trainBlocks(40);
+    // One question every 62 steps: most blocks of 8 ask nothing.
+    assert.equal(stats.skipped, 0);
+    assert.ok(trainer.step > 0 && trainer.step < 15, `${trainer.step} updates in 40 blocks`);
+    assert.equal(stats.counted, trainer.step, 'one update per block with a question (one question per block at most)');
+    assert.ok(stats.error !== null && Number.isFinite(stats.loss) && stats.loss > 0);
+  });
+});

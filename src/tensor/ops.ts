@@ -252,7 +252,8 @@ export function crossEntropy(t: Tape, logits: Tensor, targets: Int32Array): Cros
   const total = kernels.logSoftmaxNllForward(logits.data, targets, logprobs.data, nll, rows, cols);
   let count = 0;
   for (let r = 0; r < rows; r++) if (targets[r] >= 0) count++;
-  const loss = t.tensor([1], t.tracks(logits));
+  // With nothing counted the loss is a constant 0: nothing to learn from.
+  const loss = t.tensor([1], t.tracks(logits) && count > 0);
   loss.data[0] = count > 0 ? total / count : 0;
   if (loss.requiresGrad && count > 0) {
     t.record(() => kernels.logSoftmaxNllBackward(logprobs.data, targets, t.gradOf(logits), rows, cols, t.gradOf(loss)[0] / count), loss);

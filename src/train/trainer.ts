@@ -21,7 +21,7 @@ export interface Stats {
   counted: number;
   /** Span loss (training only). */
   aux: number;
-  /** Share of counted targets predicted wrong (labelled data only). */
+  /** Share of counted targets whose most likely prediction is wrong (null if none counted). */
   error: number | null;
   blocks: number;
   tokens: number;
