@@ -33,7 +33,7 @@ export const PRESETS: Preset[] = [
     name: 'copy',
     summary: 'copy 4 symbols (of 8) over a delay of 300: longer than the Transformer-XL window (64) of equal memory',
     data: 'task:copy:delay=300,length=4,symbols=8,train=400000,valid=40000,test=40000',
-    shared: words(`--nlayers 2 --hid-sz 128 --inner-hid-sz 256 --nheads 4 --mem-sz 32 --batch-sz 16 --nbatches 500 --nepochs 6 ${TASK_TRAINING}`),
+    shared: words(`--nlayers 2 --hid-sz 128 --inner-hid-sz 256 --nheads 8 --mem-sz 32 --batch-sz 16 --nbatches 500 --nepochs 8 --lr-decay ${TASK_TRAINING}`),
     runs: [
       { name: 'expire-span', flags: words('--expire-span --attn-lim 512 --expire-span-init-percentage 0.9 --expire-span-ramp 128 --expire-span-loss 3e-7') },
       { name: 'transformer-xl', flags: words('--attn-lim 64') },
