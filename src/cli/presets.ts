@@ -43,9 +43,9 @@ export const PRESETS: Preset[] = [
     name: 'needle',
     summary: 'recall a key through 150-200 noise tokens; Transformer-XL with a window of 64',
     data: 'task:needle:gap=200,jitter=50,train=400000,valid=40000,test=40000',
-    shared: words(`--nlayers 2 --hid-sz 64 --inner-hid-sz 256 --nheads 2 --mem-sz 32 --batch-sz 16 --nbatches 500 --nepochs 4 ${TASK_TRAINING} --lr 0.002`),
+    shared: words(`--nlayers 2 --hid-sz 128 --inner-hid-sz 256 --nheads 8 --mem-sz 32 --batch-sz 16 --nbatches 500 --nepochs 6 --lr-decay ${TASK_TRAINING}`),
     runs: [
-      { name: 'expire-span', flags: words('--expire-span --attn-lim 512 --expire-span-init-percentage 0.5 --expire-span-ramp 64 --expire-span-loss 1e-6') },
+      { name: 'expire-span', flags: words('--expire-span --attn-lim 512 --expire-span-init-percentage 0.6 --expire-span-ramp 128 --expire-span-loss 1e-6') },
       { name: 'transformer-xl', flags: words('--attn-lim 64') },
     ],
   },
