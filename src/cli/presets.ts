@@ -35,7 +35,7 @@ export const PRESETS: Preset[] = [
     data: 'task:copy:delay=300,length=4,symbols=8,train=400000,valid=40000,test=40000',
     shared: words(`--nlayers 2 --hid-sz 128 --inner-hid-sz 256 --nheads 8 --mem-sz 32 --batch-sz 16 --nbatches 500 --nepochs 8 --lr-decay ${TASK_TRAINING}`),
     runs: [
-      { name: 'expire-span', flags: words('--expire-span --attn-lim 512 --expire-span-init-percentage 0.9 --expire-span-ramp 128 --expire-span-loss 3e-7') },
+      { name: 'expire-span', flags: words('--expire-span --attn-lim 512 --expire-span-init-percentage 0.75 --expire-span-ramp 128 --expire-span-loss 1e-6') },
       { name: 'transformer-xl', flags: words('--attn-lim 64') },
     ],
   },
