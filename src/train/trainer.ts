@@ -21,7 +21,7 @@ export interface Stats {
   counted: number;
   /** Span loss (training only). */
   aux: number;
-  /** Share of counted targets whose most likely prediction is wrong (null if none counted). */
+  /** Labelled data: share of counted targets whose most likely prediction is wrong (else null). */
   error: number | null;
   blocks: number;
   tokens: number;
@@ -67,6 +67,11 @@ export class Trainer {
     }));
   }
 
+  /** Whether the data has targets of its own, reported as an error rate or accuracy. */
+  get labelled(): boolean {
+    return this.corpus.metric !== 'bpc';
+  }
+
   get testBatch(): number {
     return this.options.testBatchSz || this.options.batchSz;
   }
@@ -110,7 +115,7 @@ export class Trainer {
       }
       onBlock?.(i + 1, stats);
     }
-    return finish(stats);
+    return finish(stats, this.labelled);
   }
 
   /**
@@ -133,7 +138,7 @@ export class Trainer {
       }
       onBlock?.(i + 1, count);
     }
-    return finish(stats);
+    return finish(stats, this.labelled);
   }
 
   /** Validation as the reference does it: nbatches / 10 blocks, continuing where the last stopped. */
@@ -154,7 +159,8 @@ export class Trainer {
     // A block of a task may ask nothing (and, without a span loss, teach nothing).
     const learned = training && finite && result.loss.requiresGrad;
     if (learned) t.backward(result.loss);
-    const [counted, wrong] = errors(result.logprobs.data, y, this.model.config.vocabSize);
+    // The argmax over the vocabulary only where an error rate is reported (labelled data).
+    const [counted, wrong] = errors(result.logprobs.data, y, this.model.config.vocabSize, this.labelled);
     const kept = cursor.memory.layers.map((_, l) => cursor.memory.lengths(l).reduce((a, b) => a + b, 0) / batches.batch);
     t.reset();
     return { loss, aux, counted, wrong, tokens: n, kept, finite, learned };
@@ -172,14 +178,15 @@ interface BlockStats {
   learned: boolean;
 }
 
-/** Targets counted, and how many of them the argmax prediction misses. */
-function errors(logprobs: Float32Array, y: Int32Array, vocab: number): [number, number] {
+/** Targets counted, and (when `argmax`) how many of them the most likely prediction misses. */
+function errors(logprobs: Float32Array, y: Int32Array, vocab: number, argmax: boolean): [number, number] {
   let counted = 0, wrong = 0;
   for (let r = 0; r < y.length; r++) {
     if (y[r] < 0) continue;
+    counted++;
+    if (!argmax) continue;
     let best = 0;
     for (let v = 1; v < vocab; v++) if (logprobs[r * vocab + v] > logprobs[r * vocab + best]) best = v;
-    counted++;
     if (best !== y[r]) wrong++;
   }
   return [counted, wrong];
@@ -203,13 +210,13 @@ function accumulate(s: Accumulator, b: BlockStats): void {
   b.kept.forEach((k, l) => (s.kept[l] += k));
 }
 
-function finish(s: Accumulator): Stats {
+function finish(s: Accumulator, labelled: boolean): Stats {
   const n = Math.max(1, s.blocks);
   return {
     loss: s.counted > 0 ? s.loss / s.counted : 0,
     counted: s.counted,
     aux: s.aux / n,
-    error: s.counted > 0 ? s.wrong / s.counted : null,
+    error: labelled && s.counted > 0 ? s.wrong / s.counted : null,
     blocks: s.blocks,
     tokens: s.tokens,
     kept: s.kept.map((k) => k / n),
