@@ -78,7 +78,7 @@ export function runKernelBench({ trials = 5, minSeconds = 0.25, threads = [1, 2]
     for (const t of threads) {
       kernels.setThreads(t);
       const seconds: Record<string, number[]> = {};
-      for (const [name, run] of routes) run(args); // warm-up: page in buffers, size scratch space
+      for (const [, run] of routes) run(args); // warm-up: page in buffers, size scratch space
       for (let trial = 0; trial < trials; trial++) {
         for (const [name, run] of routes) (seconds[name] ??= []).push(timePerCall(() => run(args), minSeconds));
       }
