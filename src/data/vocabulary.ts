@@ -44,6 +44,20 @@ export class Vocabulary {
     return this.index?.get(token);
   }
 
+  /**
+   * Ids for text: its UTF-8 bytes, or (kind "tokens") its whitespace-separated tokens, each of
+   * which must be in the vocabulary. `where` names the text in errors.
+   */
+  encode(text: string, where = 'text'): Int32Array {
+    if (this.kind === 'bytes') return Int32Array.from(new TextEncoder().encode(text));
+    const words = text.split(/\s+/).filter((w) => w !== '');
+    return Int32Array.from(words, (w, i) => {
+      const id = this.index!.get(w);
+      if (id === undefined) throw new Error(`${where}: token ${i + 1} "${w.length > 40 ? w.slice(0, 40) + '...' : w}" is not in the vocabulary (${this.size} tokens)`);
+      return id;
+    });
+  }
+
   /** Text for ids: bytes decoded as UTF-8 (invalid sequences replaced), tokens joined by spaces. */
   decode(ids: ArrayLike<number>): string {
     if (this.kind === 'bytes') return new TextDecoder().decode(Uint8Array.from(ids as ArrayLike<number>));

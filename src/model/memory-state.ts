@@ -91,6 +91,11 @@ export class MemoryState {
     layers.forEach((layer, l) => (this.layers[l] = layer));
   }
 
+  /** A memory whose layer list is new but shares every layer's arrays (which are never written). */
+  shallowCopy(): MemoryState {
+    return new MemoryState(this.batch, this.width, [...this.layers]);
+  }
+
   clone(): MemoryState {
     return new MemoryState(
       this.batch,

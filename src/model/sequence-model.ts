@@ -32,6 +32,8 @@ export interface BlockResult {
   aux: Tensor | null;
   /** What training minimises: nll + aux. */
   loss: Tensor;
+  /** Expire-Span: per layer, the span of every block token ([batch * M], stream-major); else empty. */
+  spans: Float32Array[];
 }
 
 export class SequenceModel {
@@ -70,6 +72,7 @@ export class SequenceModel {
 
     let h = embedding(t, x, this.inEmb, [batch * block]);
     const auxTerms: Tensor[] = [];
+    const blockSpans: Float32Array[] = [];
     this.layers.forEach((layer, l) => {
       const cacheSize = layer.attn.cacheSize();
       const input = enterBlock(t, c, memory.layers[l], h, batch);
@@ -79,6 +82,7 @@ export class SequenceModel {
       if (result.out) h = result.out;
       if (training && result.aux) auxTerms.push(scale(t, sum(t, result.aux), c.expireSpanLoss / batch));
       if (training && layer.attn.adaptiveSpan) auxTerms.push(layer.attn.adaptiveSpan.loss(t));
+      if (result.spans) blockSpans.push(blockRows(result.spans.data, input.offsets, batch, block));
       memory.layers[l] = leaveBlock(c, batch, input, result.spans?.data, cacheSize);
     });
 
@@ -87,7 +91,7 @@ export class SequenceModel {
     const aux = auxTerms.length > 0 ? auxTerms.reduce((a, b) => add(t, a, b)) : null;
     const loss = aux ? add(t, ce.loss, aux) : ce.loss;
     t.retain(ce.logprobs, ce.loss, ce.nll, aux, loss);
-    return { logprobs: ce.logprobs, nll: ce.loss, nllPerToken: ce.nll, aux, loss };
+    return { logprobs: ce.logprobs, nll: ce.loss, nllPerToken: ce.nll, aux, loss, spans: blockSpans };
   }
 
   /** Memory rows each layer keeps between blocks (Transformer-XL-style models). */
@@ -106,3 +110,10 @@ export class SequenceModel {
   }
 }
 
+
+/** The last M values of every stream's packed rows (its block), stream after stream. */
+function blockRows(values: Float32Array, offsets: Int32Array, batch: number, block: number): Float32Array {
+  const out = new Float32Array(batch * block);
+  for (let b = 0; b < batch; b++) out.set(values.subarray(offsets[b + 1] - block, offsets[b + 1]), b * block);
+  return out;
+}

@@ -1,0 +1,74 @@
+// A model run on a stream: push tokens one at a time or in chunks of any size and get, for each,
+// the log-probabilities of the next token. The results are those of block-wise evaluation with
+// mem-sz blocks, whatever the chunking: the stream keeps the memory as it stood at the last block
+// boundary (pruned there exactly as in evaluation, so it stays bounded by the learned spans, not
+// by the stream's length) and the tokens of the block under way. A chunk that ends inside a block
+// runs that block's tokens so far; as attention is causal, the padding after them changes nothing
+// before them. The memory moves on only when a block is complete.
+import type { MemoryState } from './memory-state.js';
+import type { SequenceModel } from './sequence-model.js';
+import { Tape } from '../tensor/tape.js';
+
+export interface StreamOutput {
+  /** The next token's log-probabilities after each pushed token: [tokens, vocab]. */
+  logprobs: Float32Array;
+  /** Expire-Span: per layer, the span of each pushed token; empty for other models. */
+  spans: Float32Array[];
+}
+
+export class ModelStream {
+  /** Tokens pushed so far. */
+  position = 0;
+  private memory: MemoryState;
+  /** The block under way: its first `filled` tokens are the stream's latest. */
+  private readonly block: Int32Array;
+  private filled = 0;
+  private readonly tape = new Tape();
+  private readonly noTargets: Int32Array;
+
+  constructor(readonly model: SequenceModel) {
+    this.memory = model.initialMemory(1);
+    this.block = new Int32Array(model.config.memSz);
+    this.noTargets = new Int32Array(model.config.memSz).fill(-1);
+    this.tape.recording = false;
+  }
+
+  push(tokens: ArrayLike<number>): StreamOutput {
+    const { vocabSize: vocab, memSz: M } = this.model.config;
+    for (let i = 0; i < tokens.length; i++) {
+      const id = tokens[i];
+      if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new RangeError(`ModelStream.push: token ${i} is ${id}, not an id in [0, ${vocab})`);
+    }
+    const n = tokens.length, layers = this.model.config.expireSpan ? this.model.config.nlayers : 0;
+    const logprobs = new Float32Array(n * vocab);
+    const spans = Array.from({ length: layers }, () => new Float32Array(n));
+    for (let done = 0; done < n; ) {
+      const start = this.filled, take = Math.min(n - done, M - start);
+      for (let i = 0; i < take; i++) this.block[start + i] = tokens[done + i];
+      this.block.fill(0, start + take);
+      // A complete block moves the memory on; a partial one runs on a copy of the layer list.
+      const complete = start + take === M;
+      const memory = complete ? this.memory : this.memory.shallowCopy();
+      const result = this.model.forward(this.tape, this.block, this.noTargets, memory, { training: false });
+      logprobs.set(result.logprobs.data.subarray(start * vocab, (start + take) * vocab), done * vocab);
+      result.spans.forEach((s, l) => spans[l].set(s.subarray(start, start + take), done));
+      this.tape.reset();
+      this.filled = complete ? 0 : start + take;
+      done += take;
+    }
+    this.position += n;
+    return { logprobs, spans };
+  }
+
+  /** Memories each layer holds now: those kept at the last block boundary plus the block's tokens. */
+  get kept(): number[] {
+    return this.memory.layers.map((_, l) => this.memory.lengths(l)[0] + this.filled);
+  }
+
+  /** Back to the start: empty memory, position 0. */
+  reset(): void {
+    this.memory = this.model.initialMemory(1);
+    this.filled = 0;
+    this.position = 0;
+  }
+}
