@@ -3,8 +3,8 @@
 import { parseArgs } from 'node:util';
 import { loadCorpus } from '../data/corpus.js';
 import { kernels } from '../kernels/index.js';
-import { hasCheckpoint, loadCheckpoint } from '../train/checkpoint.js';
 import { Trainer } from '../train/trainer.js';
+import { numberFlag, openCheckpoint } from './arguments.js';
 import { CliError } from './errors.js';
 import { makeTrainOptions } from './flags.js';
 import { EpochProgress } from './progress.js';
@@ -29,17 +29,10 @@ export function evalCommand(argv: string[]): void {
     },
   });
   if (values.help) return console.log(evalHelp);
-  const dir = values.checkpoint;
-  if (!dir) throw new CliError('eval: --checkpoint DIR is required');
-  if (!hasCheckpoint(dir)) throw new CliError(`eval: no checkpoint in ${dir} (it should hold trainer.safetensors)`);
   if (values.split !== 'valid' && values.split !== 'test') throw new CliError(`--split must be valid or test, got "${values.split}"`);
-  const saved = loadCheckpoint(dir);
-  const number = (flag: string, v: string | undefined) => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new CliError(`--${flag} must be a positive integer, got "${v}"`);
-    return n;
-  };
+  const dir = values.checkpoint!;
+  const saved = openCheckpoint('eval', dir);
+  const number = (flag: string, v: string | undefined) => numberFlag(flag, v, { integer: true, min: 1, max: 1 << 20 });
   const options = makeTrainOptions({
     ...saved.config.train,
     data: values.data ?? saved.config.train.data,

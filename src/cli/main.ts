@@ -9,6 +9,8 @@ const HELP = `Usage: expire-span <command> [options]
 Commands:
   train            train or resume a model (reference flags; --help for them)
   eval             evaluate a checkpoint over a whole split
+  generate         sample text from a checkpoint after a prompt, streaming
+  inspect          what a checkpoint keeps over a text: HTML page, charts, JSON
   compare          train several models on the same data and print one table (presets: --help)
   tasks            the synthetic tasks (--data task:NAME) and their options
   info             which kernels (native or TypeScript, BLAS, instruction set) this install uses
@@ -36,6 +38,10 @@ async function main(argv: string[]): Promise<void> {
       return (await import('./train.js')).trainCommand(rest);
     case 'eval':
       return (await import('./eval.js')).evalCommand(rest);
+    case 'generate':
+      return (await import('./generate.js')).generateCommand(rest);
+    case 'inspect':
+      return (await import('./inspect.js')).inspectCommand(rest);
     case 'compare':
       return (await import('./compare.js')).compareCommand(rest);
     case 'tasks':

@@ -5,6 +5,8 @@ import { loadCorpus } from '../data/corpus.js';
 import { kernels } from '../kernels/index.js';
 import { makeConfig, modelName } from '../model/config.js';
 import { SequenceModel } from '../model/sequence-model.js';
+import { writeFileAtomic } from '../io/file.js';
+import { trainingCharts } from '../report/training-charts.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import { Trainer } from '../train/trainer.js';
 import { CliError } from './errors.js';
@@ -116,6 +118,7 @@ export function trainCommand(argv: string[]): void {
     };
     trainer.history.push(record);
     saveCheckpoint(dir, trainer);
+    for (const [name, svg] of trainingCharts(trainer.history, corpus.metric)) writeFileAtomic(join(dir, name), svg);
     if (flags.checkpointFreq > 0 && epoch % flags.checkpointFreq === 0) saveCheckpoint(join(dir, `epoch-${epoch}`), trainer);
     console.log(
       `epoch ${epoch}: train ${describeLoss(train, corpus.metric)}, valid ${describeLoss(valid, corpus.metric)}, kept ${train.kept.map((k) => k.toFixed(0)).join('/')} memories per layer, ` +
@@ -123,5 +126,5 @@ export function trainCommand(argv: string[]): void {
         (train.skipped > 0 ? `, ${train.skipped} updates skipped (non-finite)` : ''),
     );
   }
-  console.log(`saved to ${dir} (resume or extend with --checkpoint ${dir}; evaluate with \`expire-span eval --checkpoint ${dir}\`)`);
+  console.log(`saved to ${dir} (resume or extend with --checkpoint ${dir}; evaluate with \`expire-span eval --checkpoint ${dir}\`; training curves in ${join(dir, 'training-*.svg')})`);
 }

@@ -1,0 +1,90 @@
+// `expire-span inspect`: runs a checkpoint over a text and writes what it keeps: an HTML page of
+// the text coloured by span, SVG charts, and the numbers as JSON.
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { writeFileAtomic } from '../io/file.js';
+import { kernels } from '../kernels/index.js';
+import { inspectTokens } from '../model/inspection.js';
+import { keptOverTime, spanHistogram } from '../report/inspect-charts.js';
+import { inspectPage, textPieces } from '../report/inspect-page.js';
+import { numberFlag, openCheckpoint } from './arguments.js';
+import { CliError } from './errors.js';
+
+export const inspectHelp = `Usage: expire-span inspect --checkpoint DIR (--text FILE | --prompt TEXT) --out DIR
+                          [--limit N] [--threads N]
+
+Runs the model over the text as one stream and writes into --out:
+  index.html            the text coloured by each token's span (0 .. attn-lim), a layer selector;
+                        hover a character for its span, how long it is kept and its age
+  span-histogram.svg    spans per layer
+  kept-over-time.svg    memories of the text each layer holds, position by position
+  spans.json            the numbers: per layer, each token's span, reach and memories held
+Transformer-XL (a fixed window) and Adaptive-Span (per-head spans) checkpoints work too.
+
+  --limit N   refuse texts longer than N tokens (default 200000)`;
+
+export function inspectCommand(argv: string[]): void {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      checkpoint: { type: 'string' },
+      text: { type: 'string' },
+      prompt: { type: 'string' },
+      out: { type: 'string' },
+      limit: { type: 'string' },
+      threads: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return console.log(inspectHelp);
+  if ((values.text === undefined) === (values.prompt === undefined)) throw new CliError('inspect: give either --text FILE or --prompt TEXT');
+  if (!values.out) throw new CliError('inspect: --out DIR is required');
+  const limit = numberFlag('limit', values.limit, { integer: true, min: 1, max: 1e8 }) ?? 200_000;
+  const threads = numberFlag('threads', values.threads, { integer: true, min: 1, max: 1024 });
+  if (values.text !== undefined) {
+    let size: number;
+    try {
+      size = statSync(values.text).size;
+    } catch (e) {
+      throw new CliError(`--text: cannot read ${values.text} (${(e as NodeJS.ErrnoException).code})`);
+    }
+    // A byte is at least one token for either vocabulary kind's worth of text: refuse early.
+    if (size > 8 * limit) throw new CliError(`--text: ${values.text} holds ${size.toLocaleString('en-US')} bytes, more than --limit ${limit} tokens allows; raise --limit or cut the file`);
+  }
+  const saved = openCheckpoint('inspect', values.checkpoint);
+  if (threads !== undefined) kernels.setThreads(threads);
+
+  let tokens: Int32Array;
+  const source = values.text ?? 'the prompt';
+  if (values.text !== undefined && saved.vocab.kind === 'bytes') tokens = Int32Array.from(readFileSync(values.text));
+  else {
+    try {
+      tokens = saved.vocab.encode(values.prompt ?? readFileSync(values.text!, 'utf8'), values.text ?? '--prompt');
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
+  }
+  if (tokens.length === 0) throw new CliError(`${values.text ?? '--prompt'}: no tokens to inspect`);
+  if (tokens.length > limit) throw new CliError(`${values.text ?? '--prompt'}: ${tokens.length.toLocaleString('en-US')} tokens, more than --limit ${limit}`);
+
+  const inspection = inspectTokens(saved.model, tokens);
+  const out = values.out;
+  mkdirSync(out, { recursive: true });
+  writeFileAtomic(join(out, 'index.html'), inspectPage(inspection, textPieces(saved.vocab, tokens), source));
+  writeFileAtomic(join(out, 'span-histogram.svg'), spanHistogram(inspection));
+  writeFileAtomic(join(out, 'kept-over-time.svg'), keptOverTime(inspection));
+  const numbers = {
+    model: inspection.model,
+    attnLim: inspection.attnLim,
+    ramp: inspection.ramp,
+    memSz: inspection.memSz,
+    tokens: Array.from(tokens),
+    layers: inspection.layers.map((l) => ({ spans: Array.from(l.spans), reach: Array.from(l.reach), kept: Array.from(l.kept), headSpans: l.headSpans })),
+  };
+  writeFileAtomic(join(out, 'spans.json'), JSON.stringify(numbers) + '\n');
+  const mean = (a: ArrayLike<number>) => Array.from(a).reduce((s, v) => s + v, 0) / Math.max(1, a.length);
+  console.log(`${inspection.model}, ${tokens.length.toLocaleString('en-US')} tokens of ${source}:`);
+  inspection.layers.forEach((l, i) => console.log(`  layer ${i + 1}: mean span ${mean(l.spans).toFixed(1)} of ${inspection.attnLim}, holds ${mean(l.kept).toFixed(0)} memories on average (at most ${Math.max(...l.kept)})`));
+  console.log(`wrote ${join(out, 'index.html')}, span-histogram.svg, kept-over-time.svg and spans.json`);
+}
