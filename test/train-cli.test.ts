@@ -34,6 +34,12 @@ describe('train and eval commands', () => {
     assert.match(r.stdout, /epoch 4: train \d+\.\d+ bpc, valid \d+\.\d+ bpc, kept \d+\/\d+ memories per layer/);
     assert.match(r.stdout, new RegExp(`saved to ${whole.replace(/[/\\]/g, '.')}`));
     for (const f of ['model.safetensors', 'config.json', 'trainer.safetensors', 'metrics.jsonl']) assert.ok(existsSync(join(whole, f)), f);
+    // Training curves, one point per epoch: the metric (train and valid), kept memories per layer, speed.
+    const curves = readFileSync(join(whole, 'training-metric.svg'), 'utf8');
+    assert.equal(curves.match(/<polyline /g)?.length, 2);
+    assert.match(curves, /bits per character per epoch/);
+    assert.equal(readFileSync(join(whole, 'training-kept.svg'), 'utf8').match(/<polyline /g)?.length, 2);
+    assert.match(readFileSync(join(whole, 'training-speed.svg'), 'utf8'), /tokens\/s/);
     const m = metrics(whole);
     assert.equal(m.length, 4);
     assert.ok((m[3].train_loss as number) < (m[0].train_loss as number), 'it learns');

@@ -64,7 +64,7 @@ export function generateCommand(argv: string[]): void {
   print(null);
   const seconds = (performance.now() - started) / 1000;
   console.error(
-    `\n[${tokens} tokens in ${seconds.toFixed(1)} s; memories kept per layer: ${stream.kept.join('/')} of the last ${stream.position} tokens; seed ${seed}]`,
+    `\n[${tokens} tokens in ${seconds.toFixed(1)} s; memories kept per layer: ${stream.kept.join('/')} after ${stream.position} tokens; seed ${seed}]`,
   );
 }
 
