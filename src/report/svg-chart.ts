@@ -31,7 +31,8 @@ export function escapeXml(text: string): string {
 export function ticks(lo: number, hi: number): number[] {
   if (!(hi > lo)) return [lo];
   const rough = (hi - lo) / 5, power = 10 ** Math.floor(Math.log10(rough));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough) ?? 10 * power;
+  // The round step (1, 2 or 5 times a power of ten) nearest the rough one.
+  const step = [1, 2, 5, 10].map((m) => m * power).reduce((a, b) => (Math.abs(Math.log(b / rough)) < Math.abs(Math.log(a / rough)) ? b : a));
   const out: number[] = [];
   for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
   return out;
