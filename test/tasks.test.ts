@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DataError, loadCorpus, type Corpus } from '../src/data/corpus.js';
+import { StreamBatches } from '../src/data/stream-batches.js';
 
 const refused = (spec: string, message: RegExp) => assert.throws(() => loadCorpus(spec), (e: Error) => e instanceof DataError && message.test(e.message));
 const names = (c: Corpus, ids: ArrayLike<number>) => Array.from(ids, (i) => c.vocab.tokens![i]);
@@ -119,6 +120,32 @@ describe('tasks: rules', () => {
 });
 
 describe('tasks: training', () => {
+  it('a stream cut mid-episode scores only questions about what it has shown', () => {
+    for (const spec of ['task:copy:delay=37,length=3,symbols=5,train=100,valid=100,test=2000', 'task:needle:gap=30,jitter=10,train=100,valid=100,test=2000']) {
+      const c = loadCorpus(spec), batch = 7, M = 16;
+      const batches = new StreamBatches(c.test, batch, M, 'test');
+      const x = new Int32Array(batch * M), y = new Int32Array(batch * M);
+      const streams = Array.from({ length: batch }, () => ({ x: [] as string[], y: [] as number[] }));
+      for (let k = 0; k < batches.blocksPerPass; k++) {
+        batches.read(x, y);
+        for (let b = 0; b < batch; b++) for (let i = 0; i < M; i++) (streams[b].x.push(c.vocab.tokens![x[b * M + i]]), streams[b].y.push(y[b * M + i]));
+        batches.advance();
+      }
+      const opening = spec.includes('copy') ? (t: string) => t === 'start' : (t: string) => t.startsWith('key');
+      let scored = 0, withheld = 0;
+      for (const { x: tokens, y: targets } of streams) {
+        const first = tokens.findIndex(opening);
+        tokens.forEach((token, i) => {
+          const question = /^r\d+$|^\?$/.test(token), shown = first >= 0 && first < i;
+          if (question) assert.equal(targets[i] >= 0, shown, `${spec}: question at ${i}, stream's first episode at ${first}`);
+          else assert.ok(targets[i] < 0, 'only questions are scored');
+          if (question) (shown ? scored++ : withheld++);
+        });
+      }
+      assert.ok(scored > 0 && withheld > 0, `${spec}: ${scored} scored, ${withheld} withheld`);
+    }
+  });
+
   it('a block that asks nothing does no update and is not counted as a failure', async () => {
     const { makeConfig } = await import('../src/model/config.js');
     const { SequenceModel } = await import('../src/model/sequence-model.js');

@@ -18,6 +18,11 @@ export interface Split {
   tokens: TokenIds;
   /** Per-position targets for labelled tasks (instead of the next token). */
   labels?: Int32Array;
+  /**
+   * Tasks of independent episodes: where each starts. A stream cut from the split starts
+   * mid-episode; the targets before its first episode start ask about what it never showed.
+   */
+  episodes?: Int32Array;
 }
 
 export interface Corpus {

@@ -34,6 +34,7 @@ export const copyTask: Task = {
     const sequence = new Uint8Array(o.length);
     // Episodes back to back; a stream starts mid-episode where the split starts.
     while (!out.full) {
+      out.episode();
       out.put(start);
       for (let j = 0; j < o.length; j++) out.put(tagged0 + j * o.symbols + (sequence[j] = random.nextUint32() % o.symbols));
       for (let j = 0; j < o.delay; j++) out.put(filler);

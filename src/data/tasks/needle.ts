@@ -21,6 +21,7 @@ export const needleTask: Task = {
     const jitter = Math.min(o.jitter, o.gap - 1);
     const out = new StreamWriter(length);
     while (!out.full) {
+      out.episode();
       const key = firstKey + (random.nextUint32() % o.keys);
       out.put(key);
       const gap = o.gap - (random.nextUint32() % (jitter + 1));

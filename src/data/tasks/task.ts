@@ -18,6 +18,8 @@ export interface TaskStream {
   tokens: Uint8Array;
   /** The target of every position, or -1 where nothing is asked. */
   labels: Int32Array;
+  /** Where each episode starts (tasks made of independent episodes). */
+  episodes?: Int32Array;
 }
 
 export interface Task {
@@ -39,6 +41,7 @@ export class StreamWriter {
   readonly tokens: Uint8Array;
   readonly labels: Int32Array;
   private at = 0;
+  private readonly starts: number[] = [];
 
   constructor(readonly length: number) {
     this.tokens = new Uint8Array(length);
@@ -47,6 +50,15 @@ export class StreamWriter {
 
   get full(): boolean {
     return this.at >= this.length;
+  }
+
+  /** Marks the next position as the start of an episode. */
+  episode(): void {
+    if (this.at < this.length) this.starts.push(this.at);
+  }
+
+  get episodes(): Int32Array {
+    return Int32Array.from(this.starts);
   }
 
   /** The next position: a token and its target (-1: not scored). */
