@@ -60,19 +60,32 @@ export class SequenceModel {
    * One block: x and y hold batch * M token ids (stream-major); a negative target is left out
    * of the loss. Replaces memory's layers with the memories kept for the next block.
    */
-  forward(t: Tape, x: Int32Array, y: Int32Array, memory: MemoryState, { training, random = this.noRandom }: ForwardOptions): BlockResult {
+  forward(t: Tape, x: Int32Array, y: Int32Array, memory: MemoryState, options: ForwardOptions): BlockResult {
+    if (y.length !== x.length) throw new RangeError(`SequenceModel.forward: x and y must hold as many ids, got ${x.length} and ${y.length}`);
+    const { hidden, aux, spans } = this.encode(t, x, memory, options);
+    const ce = crossEntropy(t, this.out.forward(t, hidden), y);
+    const loss = aux ? add(t, ce.loss, aux) : ce.loss;
+    t.retain(ce.logprobs, ce.loss, ce.nll, aux, loss);
+    return { logprobs: ce.logprobs, nll: ce.loss, nllPerToken: ce.nll, aux, loss, spans };
+  }
+
+  /**
+   * The block's final hidden states [batch * M, H] (after the output norm, before the output
+   * layer), for heads of other kinds (an agent's policy and value); aux and spans as in forward.
+   */
+  encode(t: Tape, x: Int32Array, memory: MemoryState, { training, random = this.noRandom }: ForwardOptions): { hidden: Tensor; aux: Tensor | null; spans: Float32Array[] } {
     const c = this.config, batch = memory.batch, block = c.memSz;
-    if (x.length !== batch * block || y.length !== batch * block) {
-      throw new RangeError(`SequenceModel.forward: x and y must hold batch x mem-sz = ${batch} x ${block} = ${batch * block} ids, got ${x.length} and ${y.length}`);
+    if (x.length !== batch * block) {
+      throw new RangeError(`SequenceModel: x must hold batch x mem-sz = ${batch} x ${block} = ${batch * block} ids, got ${x.length}`);
     }
     if (memory.layers.length !== c.nlayers || memory.width !== c.hidSz) {
-      throw new RangeError(`SequenceModel.forward: the memory has ${memory.layers.length} layers of width ${memory.width}, the model ${c.nlayers} of ${c.hidSz}`);
+      throw new RangeError(`SequenceModel: the memory has ${memory.layers.length} layers of width ${memory.width}, the model ${c.nlayers} of ${c.hidSz}`);
     }
     const spanCap = training && c.expireSpan && c.expireSpanNoisy ? random.next() * c.attnLim : Infinity;
 
     let h = embedding(t, x, this.inEmb, [batch * block]);
     const auxTerms: Tensor[] = [];
-    const blockSpans: Float32Array[] = [];
+    const spans: Float32Array[] = [];
     this.layers.forEach((layer, l) => {
       const cacheSize = layer.attn.cacheSize();
       const input = enterBlock(t, c, memory.layers[l], h, batch);
@@ -82,16 +95,12 @@ export class SequenceModel {
       if (result.out) h = result.out;
       if (training && result.aux) auxTerms.push(scale(t, sum(t, result.aux), c.expireSpanLoss / batch));
       if (training && layer.attn.adaptiveSpan) auxTerms.push(layer.attn.adaptiveSpan.loss(t));
-      if (result.spans) blockSpans.push(blockRows(result.spans.data, input.offsets, batch, block));
+      if (result.spans) spans.push(blockRows(result.spans.data, input.offsets, batch, block));
       memory.layers[l] = leaveBlock(c, batch, input, result.spans?.data, cacheSize);
     });
-
     if (this.outNorm) h = this.outNorm.forward(t, h);
-    const ce = crossEntropy(t, this.out.forward(t, h), y);
     const aux = auxTerms.length > 0 ? auxTerms.reduce((a, b) => add(t, a, b)) : null;
-    const loss = aux ? add(t, ce.loss, aux) : ce.loss;
-    t.retain(ce.logprobs, ce.loss, ce.nll, aux, loss);
-    return { logprobs: ce.logprobs, nll: ce.loss, nllPerToken: ce.nll, aux, loss, spans: blockSpans };
+    return { hidden: h, aux, spans };
   }
 
   /** Memory rows each layer keeps between blocks (Transformer-XL-style models). */
