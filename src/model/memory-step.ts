@@ -22,8 +22,9 @@ export interface LayerInput {
   compressed: number;
 }
 
-export function enterBlock(t: Tape, c: ModelConfig, mem: LayerMemory, h: Tensor, batch: number): LayerInput {
-  const M = c.memSz, H = c.hidSz;
+/** h: [batch * block, H], the block's rows (its newest `block` rows when called by enterNext). */
+export function enterBlock(t: Tape, c: ModelConfig, mem: LayerMemory, h: Tensor, batch: number, block = c.memSz): LayerInput {
+  const M = block, H = c.hidSz;
   let cache = mem.hidden, cacheOffsets = mem.offsets, cacheCounters = mem.counters, compressed = 0;
   if (c.compress) {
     // Compressed memory first; the oldest M states of [cache ; block] (all in the cache, as
@@ -51,6 +52,27 @@ export function enterBlock(t: Tape, c: ModelConfig, mem: LayerMemory, h: Tensor,
     counters.set(blockCounters, offsets[b + 1] - M);
   }
   return { packed, offsets, counters, compressed };
+}
+
+/**
+ * A block under way, for its next rows' queries: the layer's memory (aged by the k rows already
+ * seen) followed by those k rows (prefix: batch x M x H, the first k rows of each stream's M
+ * filled; ages k .. 1). Not for the Compressive Transformer, whose compressed memories are laid
+ * out per whole block.
+ */
+export function memoryWithPrefix(mem: LayerMemory, prefix: Float32Array, k: number, batch: number, width: number): LayerMemory {
+  const M = prefix.length / batch / width;
+  const offsets = new Int32Array(batch + 1);
+  for (let b = 0; b < batch; b++) offsets[b + 1] = offsets[b] + (mem.offsets[b + 1] - mem.offsets[b]) + k;
+  const hidden = new Float32Array(offsets[batch] * width), counters = new Float32Array(offsets[batch]);
+  for (let b = 0; b < batch; b++) {
+    const from = mem.offsets[b], rows = mem.offsets[b + 1] - from, at = offsets[b];
+    hidden.set(mem.hidden.subarray(from * width, (from + rows) * width), at * width);
+    for (let i = 0; i < rows; i++) counters[at + i] = mem.counters[from + i] + k;
+    hidden.set(prefix.subarray(b * M * width, (b * M + k) * width), (at + rows) * width);
+    for (let j = 0; j < k; j++) counters[at + rows + j] = k - j;
+  }
+  return { hidden, counters, offsets };
 }
 
 /** The layer's memory for the next block. spans: Expire-Span's span of every packed row. */

@@ -2,11 +2,14 @@
 // the log-probabilities of the next token. The results are those of block-wise evaluation with
 // mem-sz blocks, whatever the chunking: the stream keeps the memory as it stood at the last block
 // boundary (pruned there exactly as in evaluation, so it stays bounded by the learned spans, not
-// by the stream's length) and the tokens of the block under way. A chunk that ends inside a block
-// runs that block's tokens so far; as attention is causal, the padding after them changes nothing
-// before them. The memory moves on only when a block is complete.
+// by the stream's length) and, per layer, the inputs of the block's tokens so far. New tokens
+// inside a block are run alone against those (attention is causal, so later tokens change
+// nothing before them); when a block is complete it is run whole, as evaluation runs it, and the
+// memory moves on. (The Compressive Transformer, whose compressed memories are laid out per
+// block, runs the block's tokens so far each time, padded.)
 import type { MemoryState } from './memory-state.js';
 import type { SequenceModel } from './sequence-model.js';
+import { logSoftmax } from '../tensor/ops.js';
 import { Tape } from '../tensor/tape.js';
 
 export interface StreamOutput {
@@ -23,6 +26,8 @@ export class ModelStream {
   /** The block under way: its first `filled` tokens are the stream's latest. */
   private readonly block: Int32Array;
   private filled = 0;
+  /** Per layer, the inputs of the block's tokens so far (M x H). */
+  private readonly prefixes: Float32Array[];
   private readonly tape = new Tape();
   private readonly noTargets: Int32Array;
 
@@ -30,6 +35,7 @@ export class ModelStream {
     this.memory = model.initialMemory(1);
     this.block = new Int32Array(model.config.memSz);
     this.noTargets = new Int32Array(model.config.memSz).fill(-1);
+    this.prefixes = model.layers.map(() => new Float32Array(model.config.memSz * model.config.hidSz));
     this.tape.recording = false;
   }
 
@@ -45,13 +51,19 @@ export class ModelStream {
     for (let done = 0; done < n; ) {
       const start = this.filled, take = Math.min(n - done, M - start);
       for (let i = 0; i < take; i++) this.block[start + i] = tokens[done + i];
-      this.block.fill(0, start + take);
-      // A complete block moves the memory on; a partial one runs on a copy of the layer list.
       const complete = start + take === M;
-      const memory = complete ? this.memory : this.memory.shallowCopy();
-      const result = this.model.forward(this.tape, this.block, this.noTargets, memory, { training: false });
-      logprobs.set(result.logprobs.data.subarray(start * vocab, (start + take) * vocab), done * vocab);
-      result.spans.forEach((s, l) => spans[l].set(s.subarray(start, start + take), done));
+      if (complete || this.model.config.compress) {
+        // The block so far, padded; a complete one moves the memory on.
+        this.block.fill(0, start + take);
+        const memory = complete ? this.memory : this.memory.shallowCopy();
+        const result = this.model.forward(this.tape, this.block, this.noTargets, memory, { training: false });
+        logprobs.set(result.logprobs.data.subarray(start * vocab, (start + take) * vocab), done * vocab);
+        result.spans.forEach((s, l) => spans[l].set(s.subarray(start, start + take), done));
+      } else {
+        const t = this.tape, next = this.model.encodeNext(t, this.block.subarray(start, start + take), this.memory, this.prefixes, start);
+        logprobs.set(logSoftmax(t, this.model.out.forward(t, next.hidden)).data, done * vocab);
+        next.spans.forEach((s, l) => spans[l].set(s, done));
+      }
       this.tape.reset();
       this.filled = complete ? 0 : start + take;
       done += take;

@@ -4,7 +4,7 @@
 // one block of M tokens per stream, and leaves in `memory` what the next block will see.
 import { positionLength, type ModelConfig } from './config.js';
 import { MemoryState } from './memory-state.js';
-import { enterBlock, leaveBlock } from './memory-step.js';
+import { enterBlock, leaveBlock, memoryWithPrefix } from './memory-step.js';
 import { Linear } from '../nn/linear.js';
 import { LayerNorm } from '../nn/layer-norm.js';
 import { normal, ParameterStore } from '../nn/parameters.js';
@@ -90,7 +90,7 @@ export class SequenceModel {
       const cacheSize = layer.attn.cacheSize();
       const input = enterBlock(t, c, memory.layers[l], h, batch);
       const dropped = training && c.expireSpanLayerdrop > 0 && random.next() < c.expireSpanLayerdrop;
-      const ctx = { batch, layout: { offsets: input.offsets }, counters: input.counters, spanCap, compressed: input.compressed, dropout: training ? c.dropout : 0, random };
+      const ctx = { batch, queries: block, layout: { offsets: input.offsets }, counters: input.counters, spanCap, compressed: input.compressed, dropout: training ? c.dropout : 0, random };
       const result = layer.forward(t, h, input.packed, ctx, dropped);
       if (result.out) h = result.out;
       if (training && result.aux) auxTerms.push(scale(t, sum(t, result.aux), c.expireSpanLoss / batch));
@@ -101,6 +101,32 @@ export class SequenceModel {
     if (this.outNorm) h = this.outNorm.forward(t, h);
     const aux = auxTerms.length > 0 ? auxTerms.reduce((a, b) => add(t, a, b)) : null;
     return { hidden: h, aux, spans };
+  }
+
+  /**
+   * The next rows of a block under way, without moving the memory: x holds Q new ids per stream;
+   * prefixes[l] (batch x M x H) holds in its first k rows per stream the layer-l inputs of the
+   * block's rows so far, and gets the new rows' inputs after them. Gives what encode gives for
+   * these rows of the whole block (attention is causal) at the cost of Q rows. Evaluation only;
+   * not for the Compressive Transformer.
+   */
+  encodeNext(t: Tape, x: Int32Array, memory: MemoryState, prefixes: Float32Array[], k: number): { hidden: Tensor; spans: Float32Array[] } {
+    const c = this.config, batch = memory.batch, H = c.hidSz, Q = x.length / batch;
+    if (c.compress) throw new Error('SequenceModel.encodeNext: the Compressive Transformer runs whole blocks only');
+    if (!Number.isInteger(Q) || Q < 1 || k < 0 || k + Q > c.memSz) throw new RangeError(`SequenceModel.encodeNext: ${x.length} ids for ${batch} streams after ${k} rows do not fit a block of ${c.memSz}`);
+    let h = embedding(t, x, this.inEmb, [batch * Q]);
+    const spans: Float32Array[] = [];
+    this.layers.forEach((layer, l) => {
+      if (prefixes[l].length !== batch * c.memSz * H) throw new RangeError(`SequenceModel.encodeNext: prefix ${l} must hold ${batch} x ${c.memSz} x ${H} values`);
+      for (let b = 0; b < batch; b++) prefixes[l].set(h.data.subarray(b * Q * H, (b + 1) * Q * H), (b * c.memSz + k) * H);
+      const input = enterBlock(t, c, memoryWithPrefix(memory.layers[l], prefixes[l], k, batch, H), h, batch, Q);
+      const ctx = { batch, queries: Q, layout: { offsets: input.offsets }, counters: input.counters, spanCap: Infinity, compressed: 0, dropout: 0, random: this.noRandom };
+      const result = layer.forward(t, h, input.packed, ctx);
+      h = result.out!;
+      if (result.spans) spans.push(blockRows(result.spans.data, input.offsets, batch, Q));
+    });
+    if (this.outNorm) h = this.outNorm.forward(t, h);
+    return { hidden: h, spans };
   }
 
   /** Memory rows each layer keeps between blocks (Transformer-XL-style models). */

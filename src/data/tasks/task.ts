@@ -80,22 +80,27 @@ export const COMMON_OPTIONS: TaskOption[] = [
 
 /** Parses `k=v,k=v` against a task's options; every value is checked and named in errors. */
 export function parseTaskOptions(task: Task, text: string): Record<string, number> {
-  const specs = [...COMMON_OPTIONS, ...task.options];
+  const values = parseOptions(`task:${task.name}`, [...COMMON_OPTIONS, ...task.options], text);
+  const problem = task.check?.(values);
+  if (problem) throw new DataError(`task:${task.name}: ${problem}`);
+  return values;
+}
+
+/** Parses `k=v,k=v` against option specs (defaults for the rest); `owner` names them in errors. */
+export function parseOptions(owner: string, specs: TaskOption[], text: string): Record<string, number> {
   const values: Record<string, number> = Object.fromEntries(specs.map((o) => [o.name, o.default]));
   const known = specs.map((o) => o.name).join(', ');
   for (const part of text === '' ? [] : text.split(',')) {
     const eq = part.indexOf('=');
     const name = eq < 0 ? part : part.slice(0, eq);
     const spec = specs.find((o) => o.name === name);
-    if (!spec) throw new DataError(`task:${task.name} has no option "${name}" (options: ${known})`);
+    if (!spec) throw new DataError(`${owner} has no option "${name}" (options: ${known})`);
     const raw = eq < 0 ? '' : part.slice(eq + 1);
     const value = raw.trim() === '' ? NaN : Number(raw);
     if (!Number.isFinite(value) || (spec.integer && !Number.isInteger(value)) || value < spec.min || value > spec.max) {
-      throw new DataError(`task:${task.name}: ${name} must be ${spec.integer ? 'an integer' : 'a number'} in [${spec.min}, ${spec.max}], got "${raw}"`);
+      throw new DataError(`${owner}: ${name} must be ${spec.integer ? 'an integer' : 'a number'} in [${spec.min}, ${spec.max}], got "${raw}"`);
     }
     values[name] = value;
   }
-  const problem = task.check?.(values);
-  if (problem) throw new DataError(`task:${task.name}: ${problem}`);
   return values;
 }

@@ -22,6 +22,8 @@ export function attentionMode(c: ModelConfig): AttentionMode {
 
 export interface AttentionContext {
   batch: number;
+  /** Query rows per stream: the last rows of each stream's packed memory (M in a whole block). */
+  queries: number;
   layout: Ragged;
   /** Expire-Span: age of every memory row, measured from the block's first query. */
   counters: Float32Array;
@@ -65,9 +67,9 @@ export class MemoryAttention {
   }
 
   /**
-   * query: [batch * M, H] (the block), memory: [rows, H] (keys and values: the packed memory of
-   * every stream, ending in its block), spans from spans(memory). Returns the output
-   * [batch * M, H] and, for Expire-Span, the span loss per stream before its coefficient.
+   * query: [batch * Q, H] (Q = ctx.queries: the block, or its newest rows), memory: [rows, H]
+   * (keys and values: the packed memory of every stream, ending in those rows), spans from
+   * spans(memory). Returns the output [batch * Q, H] and, for Expire-Span, the span loss per stream before its coefficient.
    */
   forward(t: Tape, query: Tensor, memory: Tensor, spans: Tensor | null, ctx: AttentionContext): { out: Tensor; aux: Tensor | null } {
     const c = this.c, mode = this.mode;
@@ -79,7 +81,7 @@ export class MemoryAttention {
       {
         mode,
         batch: ctx.batch,
-        block: c.memSz,
+        block: ctx.queries,
         heads: c.nheads,
         headDim: c.headDim,
         window: mode === AttentionMode.Expire ? 2 ** 31 - 1 : (this.adaptiveSpan?.window() ?? c.attnLim),
