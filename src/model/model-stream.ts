@@ -11,6 +11,7 @@ import type { MemoryState } from './memory-state.js';
 import type { SequenceModel } from './sequence-model.js';
 import { logSoftmax } from '../tensor/ops.js';
 import { Tape } from '../tensor/tape.js';
+import type { Tensor } from '../tensor/tensor.js';
 
 export interface StreamOutput {
   /** The next token's log-probabilities after each pushed token: [tokens, vocab]. */
@@ -29,25 +30,37 @@ export class ModelStream {
   /** Per layer, the inputs of the block's tokens so far (M x H). */
   private readonly prefixes: Float32Array[];
   private readonly tape = new Tape();
-  private readonly noTargets: Int32Array;
 
   constructor(readonly model: SequenceModel) {
     this.memory = model.initialMemory(1);
     this.block = new Int32Array(model.config.memSz);
-    this.noTargets = new Int32Array(model.config.memSz).fill(-1);
     this.prefixes = model.layers.map(() => new Float32Array(model.config.memSz * model.config.hidSz));
     this.tape.recording = false;
   }
 
   push(tokens: ArrayLike<number>): StreamOutput {
-    const { vocabSize: vocab, memSz: M } = this.model.config;
+    const V = this.model.config.vocabSize, logprobs = new Float32Array(tokens.length * V);
+    const { spans } = this.advance(tokens, (t, hidden, at) => logprobs.set(logSoftmax(t, this.model.out.forward(t, hidden)).data, at * V));
+    return { logprobs, spans };
+  }
+
+  /** As push, but gives each token's final hidden state ([tokens, H]), for heads of other kinds. */
+  pushHidden(tokens: ArrayLike<number>): { hidden: Float32Array; spans: Float32Array[] } {
+    const H = this.model.config.hidSz, hidden = new Float32Array(tokens.length * H);
+    const { spans } = this.advance(tokens, (_, h, at) => hidden.set(h.data, at * H));
+    return { hidden, spans };
+  }
+
+  /** Runs the tokens; `read` gets the final hidden states of consecutive pieces from token `at` on. */
+  private advance(tokens: ArrayLike<number>, read: (t: Tape, hidden: Tensor, at: number) => void): { spans: Float32Array[] } {
+    const { vocabSize: vocab, memSz: M, hidSz: H } = this.model.config;
     for (let i = 0; i < tokens.length; i++) {
       const id = tokens[i];
       if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new RangeError(`ModelStream.push: token ${i} is ${id}, not an id in [0, ${vocab})`);
     }
     const n = tokens.length, layers = this.model.config.expireSpan ? this.model.config.nlayers : 0;
-    const logprobs = new Float32Array(n * vocab);
     const spans = Array.from({ length: layers }, () => new Float32Array(n));
+    const t = this.tape;
     for (let done = 0; done < n; ) {
       const start = this.filled, take = Math.min(n - done, M - start);
       for (let i = 0; i < take; i++) this.block[start + i] = tokens[done + i];
@@ -56,20 +69,20 @@ export class ModelStream {
         // The block so far, padded; a complete one moves the memory on.
         this.block.fill(0, start + take);
         const memory = complete ? this.memory : this.memory.shallowCopy();
-        const result = this.model.forward(this.tape, this.block, this.noTargets, memory, { training: false });
-        logprobs.set(result.logprobs.data.subarray(start * vocab, (start + take) * vocab), done * vocab);
+        const result = this.model.encode(t, this.block, memory, { training: false });
+        read(t, rowsOf(t, result.hidden, start, take, H), done);
         result.spans.forEach((s, l) => spans[l].set(s.subarray(start, start + take), done));
       } else {
-        const t = this.tape, next = this.model.encodeNext(t, this.block.subarray(start, start + take), this.memory, this.prefixes, start);
-        logprobs.set(logSoftmax(t, this.model.out.forward(t, next.hidden)).data, done * vocab);
+        const next = this.model.encodeNext(t, this.block.subarray(start, start + take), this.memory, this.prefixes, start);
+        read(t, next.hidden, done);
         next.spans.forEach((s, l) => spans[l].set(s, done));
       }
-      this.tape.reset();
+      t.reset();
       this.filled = complete ? 0 : start + take;
       done += take;
     }
     this.position += n;
-    return { logprobs, spans };
+    return { spans };
   }
 
   /** Memories each layer holds now: those kept at the last block boundary plus the block's tokens. */
@@ -83,4 +96,11 @@ export class ModelStream {
     this.filled = 0;
     this.position = 0;
   }
+}
+
+/** Rows from .. from + count of a [rows, H] tensor, as a tensor of its own. */
+function rowsOf(t: Tape, x: Tensor, from: number, count: number, width: number): Tensor {
+  const out = t.tensor([count, width]);
+  out.data.set(x.data.subarray(from * width, (from + count) * width));
+  return out;
 }

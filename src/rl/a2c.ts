@@ -2,8 +2,9 @@
 // that carries memory across the steps of an episode and starts fresh memory with each episode.
 //
 // One update = one block of M steps (mem-sz) in every environment, then one gradient step:
-//   acting: at step k each stream's block so far (padded after k; attention is causal) is run to
-//     get the policy at k; the environment steps with the sampled action;
+//   acting: at step k each stream's new observation is run against the block's earlier steps
+//     (SequenceModel.encodeNext) to get the policy at k; the environment steps with the sampled
+//     action;
 //   learning: the whole block is run again with gradients, from the memory it started with, so
 //     the policy and values are exactly those acted with; GAE(lambda) advantages bootstrap from
 //     the value of the next block's first observation.
@@ -84,13 +85,14 @@ export class A2CTrainer {
     const A = this.agent.actions;
 
     // Acting, step by step.
+    const prefixes = model.layers.map(() => new Float32Array(B * M * c.hidSz)), now = new Int32Array(B);
     for (let k = 0; k < M; k++) {
-      for (let b = 0; b < B; b++) if (!ended[b]) x[b * M + k] = this.observation[b];
-      const { hidden } = model.encode(this.acting, x, this.memory.shallowCopy(), { training: false });
+      for (let b = 0; b < B; b++) now[b] = x[b * M + k] = ended[b] ? this.pad : this.observation[b];
+      const { hidden } = model.encodeNext(this.acting, now, this.memory, prefixes, k);
       const { logits } = this.agent.heads(this.acting, hidden);
       for (let b = 0; b < B; b++) {
         if (ended[b]) continue;
-        const row = logits.data.subarray((b * M + k) * A, (b * M + k + 1) * A);
+        const row = logits.data.subarray(b * A, (b + 1) * A);
         const action = sampleToken(row, POLICY, this.random.next());
         const step = this.envs[b].step(action);
         actions[b * M + k] = action;
@@ -154,12 +156,11 @@ export class A2CTrainer {
 
   /** The value of each running stream's next observation (0 for streams whose episode ended). */
   private nextValues(ended: Uint8Array): Float32Array {
-    const { model } = this.agent, B = this.envs.length, M = model.config.memSz;
-    const x = new Int32Array(B * M).fill(this.pad);
-    for (let b = 0; b < B; b++) x[b * M] = this.observation[b];
-    const { hidden } = model.encode(this.acting, x, this.memory.shallowCopy(), { training: false });
+    const { model } = this.agent, B = this.envs.length, c = model.config;
+    const prefixes = model.layers.map(() => new Float32Array(B * c.memSz * c.hidSz));
+    const { hidden } = model.encodeNext(this.acting, this.observation, this.memory, prefixes, 0);
     const { values } = this.agent.heads(this.acting, hidden);
-    const out = Float32Array.from({ length: B }, (_, b) => (ended[b] ? 0 : values.data[b * M]));
+    const out = Float32Array.from({ length: B }, (_, b) => (ended[b] ? 0 : values.data[b]));
     this.acting.reset();
     return out;
   }
