@@ -8,7 +8,7 @@ import { CliError } from './errors.js';
 type Kind = 'int' | 'real' | 'bool' | 'string';
 
 /** Model flags: flag name -> [config field, kind]. */
-const MODEL_FLAGS: Record<string, [keyof ModelConfig, Kind]> = {
+export const MODEL_FLAGS: Record<string, [keyof ModelConfig, Kind]> = {
   'hid-sz': ['hidSz', 'int'],
   'inner-hid-sz': ['innerHidSz', 'int'],
   nlayers: ['nlayers', 'int'],
@@ -82,7 +82,7 @@ export interface ParsedTrainFlags {
   ignored: string[];
 }
 
-function value(flag: string, raw: string | boolean | undefined, kind: Kind): number | string | boolean | undefined {
+export function flagValue(flag: string, raw: string | boolean | undefined, kind: Kind): number | string | boolean | undefined {
   if (raw === undefined) return undefined;
   if (kind === 'bool' || kind === 'string') {
     if (kind === 'string' && (raw === '' || typeof raw !== 'string')) throw new CliError(`--${flag} needs a value`);
@@ -124,21 +124,21 @@ export function parseTrainFlags(argv: string[]): ParsedTrainFlags {
     throw new CliError((e as Error).message.replace(/^Unknown option '(.*)'.*$/s, 'unknown flag $1 (see `expire-span train --help`)'));
   }
   for (const flag of UNSUPPORTED) if (values[flag]) throw new CliError(`--${flag}: that model is not implemented here (Expire-Span, Transformer-XL, Adaptive-Span and Compressive are)`);
-  const split = value('split-batch', values['split-batch'], 'int');
+  const split = flagValue('split-batch', values['split-batch'], 'int');
   if (split !== undefined && split !== 1) throw new CliError('--split-batch: only 1 is supported (the whole batch in one pass)');
 
   const model: Partial<ModelConfig> = {};
   for (const [flag, [field, kind]] of Object.entries(MODEL_FLAGS)) {
-    const v = value(flag, values[flag], kind);
+    const v = flagValue(flag, values[flag], kind);
     if (v !== undefined) (model as Record<string, unknown>)[field] = v;
   }
   const train: Partial<TrainOptions> = {};
   for (const [flag, [field, kind]] of Object.entries(TRAIN_FLAGS)) {
-    const v = value(flag, values[flag], kind);
+    const v = flagValue(flag, values[flag], kind);
     if (v !== undefined) (train as Record<string, unknown>)[field] = v;
   }
   if (omit.length > 0) train.dataOmitLabels = omit;
-  const freq = value('checkpoint-freq', values['checkpoint-freq'], 'int') as number | undefined;
+  const freq = flagValue('checkpoint-freq', values['checkpoint-freq'], 'int') as number | undefined;
   return {
     model,
     train,

@@ -11,6 +11,7 @@ Commands:
   eval             evaluate a checkpoint over a whole split
   generate         sample text from a checkpoint after a prompt, streaming
   inspect          what a checkpoint keeps over a text: HTML page, charts, JSON
+  rl               train an agent on a memory task (corridor, portal, instruction)
   compare          train several models on the same data and print one table (presets: --help)
   tasks            the synthetic tasks (--data task:NAME) and their options
   info             which kernels (native or TypeScript, BLAS, instruction set) this install uses
@@ -42,6 +43,8 @@ async function main(argv: string[]): Promise<void> {
       return (await import('./generate.js')).generateCommand(rest);
     case 'inspect':
       return (await import('./inspect.js')).inspectCommand(rest);
+    case 'rl':
+      return (await import('./rl.js')).rlCommand(rest);
     case 'compare':
       return (await import('./compare.js')).compareCommand(rest);
     case 'tasks':

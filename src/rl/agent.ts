@@ -19,6 +19,16 @@ export class Agent {
     this.value = new Linear(this.model.params, 'agent.value', config.hidSz, 1);
   }
 
+  /** One step's action logits from its final hidden state (H values). */
+  policyLogits(hidden: Float32Array): Float32Array {
+    const H = this.model.config.hidSz, w = this.policy.weight.data, b = this.policy.bias!.data;
+    return Float32Array.from({ length: this.actions }, (_, a) => {
+      let z = b[a];
+      for (let i = 0; i < H; i++) z += w[a * H + i] * hidden[i];
+      return z;
+    });
+  }
+
   /** hidden: [N, H] -> logits [N, A] and values [N, 1]. */
   heads(t: Tape, hidden: Tensor): { logits: Tensor; values: Tensor } {
     return { logits: this.policy.forward(t, hidden), values: this.value.forward(t, hidden) };
