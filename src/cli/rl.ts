@@ -16,13 +16,37 @@ import { flagValue, MODEL_FLAGS } from './flags.js';
 /** A small CPU-sized model unless flags say otherwise. */
 const RL_MODEL: Partial<ModelConfig> = { nlayers: 2, hidSz: 64, innerHidSz: 128, nheads: 4, memSz: 32, attnLim: 256, dropout: 0, preNorm: true };
 
-export const rlHelp = `Usage: expire-span rl --env NAME[:option=value,...] --checkpoint DIR [model flags] [options]
+/** Documented CPU-sized runs (results in README.md): an environment and flags; flags given after
+ * --preset override them. */
+export const RL_PRESETS: Record<string, { summary: string; args: string }> = {
+  corridor: {
+    summary: 'corridor of 200 steps, Expire-Span agent (attn-lim 256)',
+    args: '--env corridor:length=200 --expire-span --attn-lim 256 --mem-sz 32 --expire-span-init-percentage 0.9 --expire-span-ramp 16 --expire-span-loss 1e-4 --updates 2000',
+  },
+  'corridor-xl': {
+    summary: 'the same corridor, Transformer-XL agent with a window of 50 (a quarter of it)',
+    args: '--env corridor:length=200 --attn-lim 50 --mem-sz 32 --updates 2000',
+  },
+  instruction: {
+    summary: 'fetch one of 4 objects named 100 steps earlier, Expire-Span agent',
+    args: '--env instruction:objects=4,delay=100 --expire-span --attn-lim 128 --mem-sz 32 --expire-span-init-percentage 0.9 --expire-span-ramp 16 --expire-span-loss 1e-4 --updates 1500',
+  },
+  portal: {
+    summary: '4 rooms of 3 portals, 100 steps per episode, Expire-Span agent',
+    args: '--env portal:rooms=4,portals=3,steps=100 --expire-span --attn-lim 128 --mem-sz 32 --expire-span-init-percentage 0.5 --expire-span-ramp 16 --expire-span-loss 1e-5 --updates 1500',
+  },
+};
+
+export const rlHelp = `Usage: expire-span rl (--env NAME[:option=value,...] | --preset NAME) --checkpoint DIR [model flags] [options]
 
 Trains an agent whose policy is a sequence model over the episode (memory carried across its
 steps, fresh for each episode) with advantage actor-critic (A2C, GAE) on parallel environments.
 Progress every --log-every updates: episodes, mean return, success rate (and chance), memories
 kept per layer; a checkpoint each time (running the command again resumes). At the end, greedy
 episodes measure the success rate.
+
+Presets (flags after --preset override theirs):
+${Object.entries(RL_PRESETS).map(([name, p]) => `  ${name.padEnd(12)} ${p.summary}\n      ${p.args}`).join('\n')}
 
 Environments:
 ${ENVIRONMENTS.map((e) => `  ${e.name.padEnd(12)} ${e.summary}\n${e.options.map((o) => `      ${`${o.name}=${o.default}`.padEnd(16)} ${o.help}`).join('\n')}`).join('\n')}
@@ -48,6 +72,12 @@ const A2C_FLAGS: Record<string, [keyof A2COptions, number, number]> = {
 };
 
 export function rlCommand(argv: string[]): void {
+  const at = argv.indexOf('--preset');
+  if (at >= 0) {
+    const preset = RL_PRESETS[argv[at + 1]];
+    if (!preset) throw new CliError(`--preset must be one of ${Object.keys(RL_PRESETS).join(', ')}, got "${argv[at + 1] ?? ''}"`);
+    argv = [...preset.args.split(' '), ...argv.slice(0, at), ...argv.slice(at + 2)];
+  }
   const options: NonNullable<ParseArgsConfig['options']> = {
     env: { type: 'string' },
     checkpoint: { type: 'string' },
