@@ -31,13 +31,13 @@ const TASK_TRAINING = '--optim adam --lr 0.001 --lr-warmup 100 --grad-clip 0.3 -
 export const PRESETS: Preset[] = [
   {
     name: 'copy',
-    summary: 'copy 4 symbols (of 8) over a delay of 300, longer than the window (160) of a Transformer-XL of equal memory',
+    summary: 'copy 4 symbols (of 8) over a delay of 300, longer than the window (180) of a Transformer-XL of equal memory',
     data: 'task:copy:delay=300,length=4,symbols=8,train=400000,valid=40000,test=40000',
     shared: words(`--nlayers 2 --hid-sz 128 --inner-hid-sz 256 --nheads 8 --mem-sz 32 --batch-sz 16 --nbatches 500 --nepochs 16 --lr-decay ${TASK_TRAINING}`),
     runs: [
-      { name: 'expire-span', flags: words('--expire-span --attn-lim 512 --expire-span-init-percentage 0.75 --expire-span-ramp 128 --expire-span-loss 1e-6') },
-      // As many memories as Expire-Span keeps on average (about 160).
-      { name: 'transformer-xl', flags: words('--attn-lim 160') },
+      { name: 'expire-span', flags: words('--expire-span --attn-lim 512 --expire-span-init-percentage 0.75 --expire-span-ramp 128 --expire-span-loss 3e-7') },
+      // As many memories as Expire-Span keeps on average (about 180).
+      { name: 'transformer-xl', flags: words('--attn-lim 180') },
     ],
   },
   {

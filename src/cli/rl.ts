@@ -21,11 +21,11 @@ const RL_MODEL: Partial<ModelConfig> = { nlayers: 2, hidSz: 64, innerHidSz: 128,
 export const RL_PRESETS: Record<string, { summary: string; args: string }> = {
   corridor: {
     summary: 'corridor of 200 steps, Expire-Span agent (attn-lim 256)',
-    args: '--env corridor:length=200 --expire-span --attn-lim 256 --mem-sz 32 --expire-span-init-percentage 0.9 --expire-span-ramp 16 --expire-span-loss 1e-4 --updates 2000',
+    args: '--env corridor:length=200 --expire-span --attn-lim 256 --mem-sz 32 --expire-span-init-percentage 0.9 --expire-span-ramp 16 --expire-span-loss 1e-5 --gamma 1 --updates 3000',
   },
   'corridor-xl': {
     summary: 'the same corridor, Transformer-XL agent with a window of 50 (a quarter of it)',
-    args: '--env corridor:length=200 --attn-lim 50 --mem-sz 32 --updates 2000',
+    args: '--env corridor:length=200 --attn-lim 50 --mem-sz 32 --gamma 1 --updates 3000',
   },
   instruction: {
     summary: 'fetch one of 4 objects named 100 steps earlier, Expire-Span agent',
