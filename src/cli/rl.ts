@@ -29,11 +29,11 @@ export const RL_PRESETS: Record<string, { summary: string; args: string }> = {
   },
   instruction: {
     summary: 'fetch one of 4 objects named 100 steps earlier, Expire-Span agent',
-    args: '--env instruction:objects=4,delay=100 --expire-span --attn-lim 128 --mem-sz 32 --expire-span-init-percentage 0.9 --expire-span-ramp 16 --expire-span-loss 1e-4 --updates 1500',
+    args: '--env instruction:objects=4,delay=100 --expire-span --attn-lim 128 --mem-sz 32 --expire-span-init-percentage 0.9 --expire-span-ramp 16 --expire-span-loss 1e-5 --gamma 1 --updates 2000',
   },
   portal: {
     summary: '4 rooms of 3 portals, 100 steps per episode, Expire-Span agent',
-    args: '--env portal:rooms=4,portals=3,steps=100 --expire-span --attn-lim 128 --mem-sz 32 --expire-span-init-percentage 0.5 --expire-span-ramp 16 --expire-span-loss 1e-5 --updates 1500',
+    args: '--env portal:rooms=4,portals=3,steps=100 --expire-span --attn-lim 128 --mem-sz 32 --expire-span-init-percentage 0.9 --expire-span-ramp 16 --expire-span-loss 1e-5 --updates 2000',
   },
 };
 
