@@ -112,7 +112,8 @@ export function rlCommand(argv: string[]): void {
     ({ config, agent } = resume);
     const updates = numberFlag('updates', str('updates'), { integer: true, min: 1, max: 1e9 });
     if (updates !== undefined) config.updates = updates;
-    console.log(`resuming ${dir} at update ${resume.progress.update} of ${config.updates} (${config.env})`);
+    const ignored = Object.keys(values).filter((flag) => !['checkpoint', 'updates', 'threads', 'log-every', 'eval-episodes'].includes(flag));
+    console.log(`resuming ${dir} at update ${resume.progress.update} of ${config.updates} (${config.env})` + (ignored.length ? `; its own settings apply, not --${ignored.join(', --')}` : ''));
   } else {
     const envSpec = str('env');
     if (!envSpec) throw new CliError('rl: --env NAME[:options] is required (environments: ' + ENVIRONMENTS.map((e) => e.name).join(', ') + ')');
