@@ -33,7 +33,7 @@ export const RL_PRESETS: Record<string, { summary: string; args: string }> = {
   },
   portal: {
     summary: '4 rooms of 4 portals, 100 steps per episode, Expire-Span agent',
-    args: '--env portal:rooms=4,steps=100 --expire-span --attn-lim 128 --mem-sz 32 --expire-span-init-percentage 0.9 --expire-span-ramp 16 --expire-span-loss 1e-5 --updates 2000',
+    args: '--env portal:rooms=4,steps=100 --expire-span --attn-lim 128 --mem-sz 32 --expire-span-init-percentage 0.9 --expire-span-ramp 16 --expire-span-loss 1e-5 --gamma 0.9 --updates 2000',
   },
 };
 
