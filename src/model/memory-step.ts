@@ -22,7 +22,7 @@ export interface LayerInput {
   compressed: number;
 }
 
-/** h: [batch * block, H], the block's rows (its newest `block` rows when called by enterNext). */
+/** h: [batch * block, H]: the block (or, from SequenceModel.encodeNext, its newest rows). */
 export function enterBlock(t: Tape, c: ModelConfig, mem: LayerMemory, h: Tensor, batch: number, block = c.memSz): LayerInput {
   const M = block, H = c.hidSz;
   let cache = mem.hidden, cacheOffsets = mem.offsets, cacheCounters = mem.counters, compressed = 0;
