@@ -74,6 +74,25 @@ describe('train and eval commands', () => {
     assert.deepEqual(trajectory(killed), trajectory(whole));
   });
 
+  it('stops on SIGINT after the batch under way, saves, exits 0, and resumes on the same trajectory', async () => {
+    const stopped = join(dir, 'stopped');
+    const child = spawn(process.execPath, [CLI, ...FLAGS, '--checkpoint', stopped], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      // Interrupt as soon as the first epoch is reported: the second is under way.
+      if (out.includes('epoch 1:') && child.exitCode === null && !child.killed) child.kill('SIGINT');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 0, out);
+    const m = /stopped by SIGINT at update (\d+) \(epoch (\d), batch (\d) of 8\); saved to .*: resume with `expire-span train --checkpoint /.exec(out);
+    assert.ok(m, out);
+    assert.ok(Number(m[2]) >= 2, 'stopped after the first epoch');
+    const r = run([...FLAGS, '--checkpoint', stopped]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(trajectory(stopped), trajectory(whole));
+  });
+
   it('evaluates a checkpoint over a whole split', () => {
     const r = run(['eval', '--checkpoint', whole, '--split', 'valid', '--json'].slice(0));
     assert.equal(r.status, 0, r.stderr);

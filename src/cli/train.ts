@@ -43,7 +43,7 @@ function peakMiB(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 
-export function trainCommand(argv: string[]): void {
+export async function trainCommand(argv: string[]): Promise<void> {
   const flags = parseTrainFlags(argv);
   if (flags.help) return console.log(trainHelp);
   const dir = flags.checkpoint ?? flags.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-'));
@@ -68,7 +68,7 @@ export function trainCommand(argv: string[]): void {
     if (!corpus.vocab.equals(saved.vocab)) throw new CliError(`--data: "${options.data}" has a different vocabulary from the checkpoint in ${dir}`);
     trainer = new Trainer(saved.model, corpus, options);
     saved.restore(trainer);
-    console.log(`resuming ${dir} at epoch ${trainer.epoch}, update ${trainer.step}`);
+    console.log(`resuming ${dir} at epoch ${trainer.epoch}${trainer.epochBlocks > 0 ? ` (+${trainer.epochBlocks} of ${options.nbatches} batches)` : ''}, update ${trainer.step}`);
   } else {
     const options = makeTrainOptions(flags.train);
     kernels.setThreads(options.threads);
@@ -92,13 +92,29 @@ export function trainCommand(argv: string[]): void {
   }
 
   mkdirSync(dir, { recursive: true });
+  // SIGINT / SIGTERM: finish the batch under way, save, and exit 0; a second one exits at once
+  // (the last checkpoint, written atomically, stays whole).
+  let stopBy: string | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopBy) process.exit(130);
+    stopBy = signal;
+    console.error(`\n${signal}: stopping after this batch (again to quit at once)`);
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  const stopped = () => {
+    console.log(`stopped by ${stopBy} at update ${trainer.step} (epoch ${trainer.epoch + 1}, batch ${trainer.epochBlocks} of ${options.nbatches}); saved to ${dir}: resume with \`expire-span train --checkpoint ${dir}\``);
+  };
   while (trainer.epoch < options.nepochs) {
-    const epoch = trainer.epoch + 1;
+    const epoch = trainer.epoch + 1, first = trainer.epochBlocks;
     const progress = new EpochProgress(`epoch ${epoch}/${options.nepochs}`, options.nbatches);
     const started = process.hrtime.bigint();
-    const train = trainer.trainEpoch((done, s) => progress.update(done, s.tokens, `${((s.loss / Math.max(1, s.blocks)) / LN2).toFixed(3)} bpc`));
-    const ms = Number(process.hrtime.bigint() - started) / 1e6 / options.nbatches;
+    const train = await trainer.trainEpoch((done, s) => progress.update(done, s.tokens, `${((s.loss / Math.max(1, s.blocks)) / LN2).toFixed(3)} bpc`), () => stopBy !== null);
     progress.stop();
+    if (!train) {
+      saveCheckpoint(dir, trainer);
+      return stopped();
+    }
+    const ms = Number(process.hrtime.bigint() - started) / 1e6 / (options.nbatches - first);
     const valid = trainer.validate();
     const record = {
       epoch,
@@ -125,6 +141,7 @@ export function trainCommand(argv: string[]): void {
         `${ms.toFixed(0)} ms/batch, ${Math.round(record.tokens_per_s).toLocaleString('en-US')} tok/s, peak ${peakMiB().toFixed(0)} MiB` +
         (train.skipped > 0 ? `, ${train.skipped} updates skipped (non-finite)` : ''),
     );
+    if (stopBy && trainer.epoch < options.nepochs) return stopped();
   }
   console.log(`saved to ${dir} (resume or extend with --checkpoint ${dir}; evaluate with \`expire-span eval --checkpoint ${dir}\`; training curves in ${join(dir, 'training-*.svg')})`);
 }

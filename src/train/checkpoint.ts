@@ -15,7 +15,7 @@ import { makeConfig, type ModelConfig } from '../model/config.js';
 import { SequenceModel } from '../model/sequence-model.js';
 import { Adam } from './adam.js';
 import type { TrainOptions } from './options.js';
-import type { Trainer } from './trainer.js';
+import type { Accumulator, Trainer } from './trainer.js';
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -34,6 +34,9 @@ interface TrainerState {
   validPos: number;
   optimizerStep: number;
   history: Record<string, unknown>[];
+  /** A run stopped mid-epoch: the updates done in that epoch and their sums. */
+  epochBlocks?: number;
+  epochSums?: Accumulator | null;
 }
 
 type Entry = [string, { shape: readonly number[]; data: TensorData }];
@@ -57,6 +60,8 @@ export function saveCheckpoint(dir: string, trainer: Trainer): void {
     validPos: trainer.valid.batches.pos,
     optimizerStep: optimizer.step,
     history: trainer.history,
+    epochBlocks: trainer.epochBlocks,
+    epochSums: trainer.epochSums,
   };
   const moments: Entry[] = [...model.params.entries()].flatMap(([name, t], i): Entry[] =>
     optimizer instanceof Adam
@@ -127,6 +132,8 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
       trainer.step = state.step;
       trainer.epoch = state.epoch;
       trainer.history = Array.isArray(state.history) ? state.history : [];
+      trainer.epochBlocks = Number.isInteger(state.epochBlocks) ? state.epochBlocks! : 0;
+      trainer.epochSums = state.epochSums ?? null;
       trainer.random.state = state.random;
       trainer.train.batches.pos = state.trainPos;
       trainer.valid.batches.pos = state.validPos;

@@ -50,6 +50,9 @@ export class Trainer {
   epoch = 0;
   /** One record per epoch (written to metrics.jsonl with every checkpoint). */
   history: Record<string, unknown>[] = [];
+  /** Updates done in the epoch under way, and their sums (a run stopped mid-epoch resumes there). */
+  epochBlocks = 0;
+  epochSums: Accumulator | null = null;
   private readonly tape = new Tape();
   private readonly omit: Set<number>;
 
@@ -85,37 +88,56 @@ export class Trainer {
     return this.random.nextUint32() % this.model.config.memSz;
   }
 
-  /** One training epoch of `nbatches` updates; onBlock after each. */
-  trainEpoch(onBlock?: (done: number, stats: Stats) => void): Stats {
-    const stats = this.trainBlocks(this.options.nbatches, onBlock);
+  /**
+   * The rest of the epoch under way: its remaining updates of `nbatches`, onBlock after each.
+   * Yields to the event loop between updates, so that signals are heard; when shouldStop says so
+   * it returns null with the epoch unfinished (epochBlocks and epochSums say where it stands, and
+   * a checkpoint saved now resumes it exactly).
+   */
+  async trainEpoch(onBlock?: (done: number, stats: Stats) => void, shouldStop?: () => boolean): Promise<Stats | null> {
+    const sums = (this.epochSums ??= emptyStats(this.model.config.nlayers));
+    while (this.epochBlocks < this.options.nbatches) {
+      this.trainBlock(sums);
+      this.epochBlocks++;
+      onBlock?.(this.epochBlocks, sums);
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.epochBlocks < this.options.nbatches && shouldStop?.()) return null;
+    }
     this.epoch++;
-    return stats;
+    this.epochBlocks = 0;
+    this.epochSums = null;
+    return finish(sums, this.labelled);
   }
 
   /** `count` training updates (one block each). */
   trainBlocks(count: number, onBlock?: (done: number, stats: Stats) => void): Stats {
     const stats = emptyStats(this.model.config.nlayers);
-    const { batches } = this.train;
-    const total = this.options.nepochs * this.options.nbatches;
     for (let i = 0; i < count; i++) {
-      const result = this.block(this.train, true);
-      accumulate(stats, result);
-      if (result.finite && result.learned) {
-        const norm = clipGradNorm(this.model.params.tensors, this.options.gradClip);
-        if (Number.isFinite(norm)) {
-          this.step++;
-          this.optimizer.update(learningRate({ lr: this.options.lr, warmup: this.options.lrWarmup, decay: this.options.lrDecay, total }, this.step));
-          this.model.clampParameters();
-        } else stats.skipped++;
-      } else if (!result.finite) stats.skipped++;
-      this.optimizer.zeroGrad();
-      if (batches.advance()) {
-        batches.pos = this.randomOffset();
-        this.train.memory = this.model.initialMemory(batches.batch);
-      }
+      this.trainBlock(stats);
       onBlock?.(i + 1, stats);
     }
     return finish(stats, this.labelled);
+  }
+
+  /** One update from the block at the training cursor, added to `stats`. */
+  private trainBlock(stats: Accumulator): void {
+    const { batches } = this.train;
+    const total = this.options.nepochs * this.options.nbatches;
+    const result = this.block(this.train, true);
+    accumulate(stats, result);
+    if (result.finite && result.learned) {
+      const norm = clipGradNorm(this.model.params.tensors, this.options.gradClip);
+      if (Number.isFinite(norm)) {
+        this.step++;
+        this.optimizer.update(learningRate({ lr: this.options.lr, warmup: this.options.lrWarmup, decay: this.options.lrDecay, total }, this.step));
+        this.model.clampParameters();
+      } else stats.skipped++;
+    } else if (!result.finite) stats.skipped++;
+    this.optimizer.zeroGrad();
+    if (batches.advance()) {
+      batches.pos = this.randomOffset();
+      this.train.memory = this.model.initialMemory(batches.batch);
+    }
   }
 
   /**
@@ -192,7 +214,7 @@ function errors(logprobs: Float32Array, y: Int32Array, vocab: number, argmax: bo
   return [counted, wrong];
 }
 
-interface Accumulator extends Stats {
+export interface Accumulator extends Stats {
   wrong: number;
 }
 
