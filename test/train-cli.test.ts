@@ -2,7 +2,7 @@
 // continues the same trajectory, evaluation, and bad flags refused by name before any work.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -91,6 +91,16 @@ describe('train and eval commands', () => {
     const r = run([...FLAGS, '--checkpoint', stopped]);
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(trajectory(stopped), trajectory(whole));
+  });
+
+  it('stops when updates keep failing (non-finite), leaving the last checkpoint as it was', () => {
+    const diverged = join(dir, 'diverged');
+    cpSync(whole, diverged, { recursive: true });
+    const before = readFileSync(join(diverged, 'trainer.safetensors'));
+    const r = run([...FLAGS.map((f) => (f === '0.003' ? '1e30' : f)), '--nepochs', '6', '--max-nonfinite', '3', '--checkpoint', diverged]);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /training stopped: 3 updates in a row had a non-finite loss or gradient \(after update \d+\); .*the last checkpoint in .* \(epoch 4\) is intact/);
+    assert.ok(readFileSync(join(diverged, 'trainer.safetensors')).equals(before), 'the checkpoint is unchanged');
   });
 
   it('evaluates a checkpoint over a whole split', () => {

@@ -53,6 +53,7 @@ const TRAIN_FLAGS: Record<string, [keyof TrainOptions, Kind]> = {
   'data-eos': ['dataEos', 'bool'],
   seed: ['seed', 'int'],
   threads: ['threads', 'int'],
+  'max-nonfinite': ['maxNonfinite', 'int'],
 };
 
 /** Flags of the reference that change nothing here (GPU, logging, loading details). */
@@ -170,6 +171,7 @@ export function makeTrainOptions(partial: Partial<TrainOptions>): TrainOptions {
   int('lrWarmup', 'lr-warmup', 0);
   int('seed', 'seed', 0, 2 ** 32 - 1);
   int('threads', 'threads', 1, 256);
+  int('maxNonfinite', 'max-nonfinite', 0);
   real('lr', 'lr', (v) => v > 0, 'a positive number');
   real('momentum', 'momentum', (v) => v >= 0 && v < 1, 'in [0, 1)');
   real('gradClip', 'grad-clip', (v) => v >= 0, 'a non-negative number (0: no clipping)');

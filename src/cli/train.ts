@@ -8,7 +8,7 @@ import { SequenceModel } from '../model/sequence-model.js';
 import { writeFileAtomic } from '../io/file.js';
 import { trainingCharts } from '../report/training-charts.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
-import { Trainer } from '../train/trainer.js';
+import { DivergedError, Trainer, type Stats } from '../train/trainer.js';
 import { CliError } from './errors.js';
 import { makeTrainOptions, parseTrainFlags } from './flags.js';
 import { describeLoss } from './metric.js';
@@ -32,7 +32,8 @@ Model:    --nlayers 8 --hid-sz 256 --inner-hid-sz 1024 --nheads 2 --head-dim 0 -
           --compress --compress-rate 4 --compress-size 128
 Training: --batch-sz 64 --test-batch-sz 0 --nbatches 1000 --nepochs 1000 --optim sgd|adam
           --lr 0.03 --momentum 0.9 --lr-warmup 0 --lr-decay --grad-clip 0 --full-valid
-          --seed 1 --threads 2
+          --seed 1 --threads 2 --max-nonfinite 20 (stop after that many updates in a row
+          skipped for a non-finite loss or gradient; 0: never)
 Output:   --checkpoint DIR   where checkpoints and metrics go; resumes from it when it holds one
           --checkpoint-freq N also keep a copy of every N-th epoch's checkpoint
           --full-test        only evaluate (the checkpoint's model) on the whole valid and test splits`;
@@ -108,7 +109,18 @@ export async function trainCommand(argv: string[]): Promise<void> {
     const epoch = trainer.epoch + 1, first = trainer.epochBlocks;
     const progress = new EpochProgress(`epoch ${epoch}/${options.nepochs}`, options.nbatches);
     const started = process.hrtime.bigint();
-    const train = await trainer.trainEpoch((done, s) => progress.update(done, s.tokens, `${((s.loss / Math.max(1, s.blocks)) / LN2).toFixed(3)} bpc`), () => stopBy !== null);
+    let train: Stats | null;
+    try {
+      train = await trainer.trainEpoch((done, s) => progress.update(done, s.tokens, `${((s.loss / Math.max(1, s.blocks)) / LN2).toFixed(3)} bpc`), () => stopBy !== null);
+    } catch (e) {
+      progress.stop();
+      if (!(e instanceof DivergedError)) throw e;
+      // Nothing of the diverged run is saved: the last checkpoint stays as it was.
+      const last = hasCheckpoint(dir) ? `the last checkpoint in ${dir} (epoch ${trainer.epoch}) is intact` : 'no checkpoint was written';
+      console.error(`expire-span: training stopped: ${e.message}; ${last}`);
+      process.exitCode = 1;
+      return;
+    }
     progress.stop();
     if (!train) {
       saveCheckpoint(dir, trainer);

@@ -32,6 +32,8 @@ export interface TrainOptions {
   seed: number;
   /** --threads: threads inside the kernels. */
   threads: number;
+  /** --max-nonfinite: stop after this many updates in a row skipped for a non-finite loss or gradient (0: never). */
+  maxNonfinite: number;
 }
 
 export const DEFAULT_TRAIN: TrainOptions = {
@@ -51,4 +53,5 @@ export const DEFAULT_TRAIN: TrainOptions = {
   fullValid: false,
   seed: 1,
   threads: 2,
+  maxNonfinite: 20,
 };

@@ -39,6 +39,14 @@ export interface Cursor {
   y: Int32Array;
 }
 
+/** Training stopped: too many updates in a row had a non-finite loss or gradient. */
+export class DivergedError extends Error {
+  constructor(readonly run: number, readonly step: number) {
+    super(`${run} updates in a row had a non-finite loss or gradient (after update ${step}); try a lower --lr or a --grad-clip, or a larger --max-nonfinite`);
+    this.name = 'DivergedError';
+  }
+}
+
 export class Trainer {
   readonly optimizer: Adam | Sgd;
   readonly random: Random;
@@ -50,6 +58,8 @@ export class Trainer {
   epoch = 0;
   /** One record per epoch (written to metrics.jsonl with every checkpoint). */
   history: Record<string, unknown>[] = [];
+  /** Updates skipped in a row for a non-finite loss or gradient. */
+  nonfiniteRun = 0;
   /** Updates done in the epoch under way, and their sums (a run stopped mid-epoch resumes there). */
   epochBlocks = 0;
   epochSums: Accumulator | null = null;
@@ -100,6 +110,8 @@ export class Trainer {
       this.trainBlock(sums);
       this.epochBlocks++;
       onBlock?.(this.epochBlocks, sums);
+      const limit = this.options.maxNonfinite;
+      if (limit > 0 && this.nonfiniteRun >= limit) throw new DivergedError(this.nonfiniteRun, this.step);
       await new Promise((resolve) => setImmediate(resolve));
       if (this.epochBlocks < this.options.nbatches && shouldStop?.()) return null;
     }
@@ -125,14 +137,18 @@ export class Trainer {
     const total = this.options.nepochs * this.options.nbatches;
     const result = this.block(this.train, true);
     accumulate(stats, result);
+    let nonfinite = !result.finite;
     if (result.finite && result.learned) {
       const norm = clipGradNorm(this.model.params.tensors, this.options.gradClip);
-      if (Number.isFinite(norm)) {
+      nonfinite = !Number.isFinite(norm);
+      if (!nonfinite) {
         this.step++;
         this.optimizer.update(learningRate({ lr: this.options.lr, warmup: this.options.lrWarmup, decay: this.options.lrDecay, total }, this.step));
         this.model.clampParameters();
-      } else stats.skipped++;
-    } else if (!result.finite) stats.skipped++;
+      }
+    }
+    if (nonfinite) stats.skipped++;
+    this.nonfiniteRun = nonfinite ? this.nonfiniteRun + 1 : 0;
     this.optimizer.zeroGrad();
     if (batches.advance()) {
       batches.pos = this.randomOffset();
