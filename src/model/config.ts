@@ -206,3 +206,13 @@ export function modelName(c: ModelConfig): string {
   if (c.adaptSpan) return 'Adaptive-Span';
   return c.compress ? 'Compressive Transformer' : 'Transformer-XL';
 }
+
+/**
+ * Refuses a config that describes far more parameters than a file holds (`stored` floats),
+ * before anything is allocated. The count is approximate (embeddings, position embedding,
+ * projections, feed-forward; small terms left out), so some slack is allowed.
+ */
+export function checkStoredParameters(c: ModelConfig, stored: number, where: string): void {
+  const approximate = 2 * c.vocabSize * c.hidSz + c.headDim * positionLength(c) + c.nlayers * (4 * c.hidSz * c.nheads * c.headDim + 2 * c.hidSz * c.innerHidSz);
+  if (approximate > stored + 1e6) throw new Error(`${where}: the config describes a model of about ${approximate.toExponential(2)} parameters, the file holds ${stored}`);
+}

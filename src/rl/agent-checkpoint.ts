@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from '../io/file.js';
-import { makeConfig, type ModelConfig } from '../model/config.js';
+import { checkStoredParameters, makeConfig, type ModelConfig } from '../model/config.js';
 import type { A2COptions, A2CTrainer } from './a2c.js';
 import { Agent } from './agent.js';
 
@@ -70,7 +70,12 @@ export function loadAgentCheckpoint(dir: string): LoadedAgent {
   const config = parse<AgentConfig>(metadata.config, 'config');
   if (config.version !== AGENT_CHECKPOINT_VERSION) throw new Error(`${path}: agent checkpoint version ${config.version}, this program reads version ${AGENT_CHECKPOINT_VERSION}`);
   const progress = parse<AgentProgress>(metadata.progress, 'progress');
-  const agent = new Agent(makeConfig(config.model), config.actions, config.seed);
+  const modelConfig = makeConfig(config.model);
+  let stored = 0;
+  for (const [name, t] of tensors) if (name.startsWith('param.')) stored += t.data.length;
+  checkStoredParameters(modelConfig, stored, path);
+  if (!Number.isInteger(config.actions) || config.actions < 1 || config.actions > 1 << 16) throw new Error(`${path}: actions must be an integer from 1 to 65536, got ${config.actions}`);
+  const agent = new Agent(modelConfig, config.actions, config.seed);
   const f32 = (name: string) => {
     const t = tensors.get(name);
     if (!t || !(t.data instanceof Float32Array)) throw new Error(`${path}: no float32 tensor "${name}"`);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from '../io/file.js';
 import type { StoredTensor, TensorData } from '../io/safetensors.js';
 import { Vocabulary, type VocabularyJSON } from '../data/vocabulary.js';
-import { makeConfig, type ModelConfig } from '../model/config.js';
+import { checkStoredParameters, makeConfig, type ModelConfig } from '../model/config.js';
 import { SequenceModel } from '../model/sequence-model.js';
 import { Adam } from './adam.js';
 import type { TrainOptions } from './options.js';
@@ -106,7 +106,12 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
   if (config.version !== CHECKPOINT_VERSION) throw new Error(`${path}: checkpoint version ${config.version}, this program reads version ${CHECKPOINT_VERSION}`);
   const state = json<TrainerState>(metadata.state, `${path}: the trainer state`);
   const vocab = Vocabulary.fromJSON(config.vocab);
-  const model = new SequenceModel(makeConfig(config.model), config.train.seed);
+  const modelConfig = makeConfig(config.model);
+  // A config that describes a far larger model than the file holds is refused before allocating it.
+  let stored = 0;
+  for (const [name, t] of tensors) if (name.startsWith('param.')) stored += t.data.length;
+  checkStoredParameters(modelConfig, stored, path);
+  const model = new SequenceModel(modelConfig, config.train.seed);
   const f32 = (name: string): StoredTensor & { data: Float32Array } => {
     const t = tensors.get(name);
     if (!t || !(t.data instanceof Float32Array)) throw new Error(`${path}: no float32 tensor "${name}"`);
