@@ -1,10 +1,10 @@
 // safetensors reading and writing: round trips, and hostile files refused with one clear error.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readSafetensorsFile, writeSafetensorsFile } from '../src/io/file.js';
+import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from '../src/io/file.js';
 import { parseSafetensors, SafetensorsError, serializeSafetensors } from '../src/io/safetensors.js';
 
 /** A file with the given header object and data bytes. */
@@ -68,6 +68,12 @@ describe('safetensors', () => {
       assert.deepEqual(readSafetensorsFile(path).tensors.get('w')!.data, Float32Array.of(3, 4, 5));
       assert.ok(readFileSync(path).length > 0);
       assert.throws(() => readSafetensorsFile(join(dir, 'missing.safetensors')), /cannot read .*missing\.safetensors: ENOENT/);
+      // A write that fails leaves the old file whole and says so; into a missing folder, nothing.
+      const before = readFileSync(path);
+      mkdirSync(join(dir, `.model.safetensors.${process.pid}.tmp`));
+      assert.throws(() => writeSafetensorsFile(path, [['w', { shape: [1], data: Float32Array.of(9) }]]), /could not write .*model\.safetensors \(EISDIR\); its previous content is intact/);
+      assert.ok(readFileSync(path).equals(before));
+      assert.throws(() => writeFileAtomic(join(dir, 'no', 'such', 'folder.json'), '{}'), /could not write .*folder\.json \(ENOENT\); nothing was written/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
