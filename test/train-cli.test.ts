@@ -124,6 +124,8 @@ describe('train and eval commands', () => {
     refused([...base, '--lr=-1'], /--lr must be a positive number, got -1/);
     refused([...base, '--hid-sz', '30', '--nheads', '4'], /--nheads: hid-sz 30 is not divisible by 4 heads/);
     refused([...base, '--mem-sz', '64', '--attn-lim', '32'], /--attn-lim: must be at least mem-sz \(64\)/);
+    // Far more than any machine here has: refused with the estimate, before allocating the model.
+    refused([...base, '--hid-sz', '8192', '--inner-hid-sz', '32768', '--nlayers', '64', '--attn-lim', '65536', '--batch-sz', '64'], /this config needs about [\d.]+ GiB to train with 64 streams, more than this machine's [\d.]+ GiB/);
     refused([...base, '--expire-span-ramp=-2'], /--expire-span-ramp: must be a positive number/);
     refused([...base, '--optim', 'rmsprop'], /--optim must be adam or sgd/);
     refused([...base, '--bogus', '1'], /unknown flag --bogus/);

@@ -213,6 +213,26 @@ export function modelName(c: ModelConfig): string {
  * projections, feed-forward; small terms left out), so some slack is allowed.
  */
 export function checkStoredParameters(c: ModelConfig, stored: number, where: string): void {
-  const approximate = 2 * c.vocabSize * c.hidSz + c.headDim * positionLength(c) + c.nlayers * (4 * c.hidSz * c.nheads * c.headDim + 2 * c.hidSz * c.innerHidSz);
+  const approximate = approximateParameters(c);
   if (approximate > stored + 1e6) throw new Error(`${where}: the config describes a model of about ${approximate.toExponential(2)} parameters, the file holds ${stored}`);
+}
+
+/** About how many parameters the model has (see checkStoredParameters). */
+export function approximateParameters(c: ModelConfig): number {
+  return 2 * c.vocabSize * c.hidSz + c.headDim * positionLength(c) + c.nlayers * (4 * c.hidSz * c.nheads * c.headDim + 2 * c.hidSz * c.innerHidSz);
+}
+
+/**
+ * An upper estimate of the bytes training takes with `batch` streams: parameters with their
+ * gradients and Adam moments, the memories carried between blocks, and per layer what a block
+ * saves for backward (the packed memory and its keys and values, the attention weights, the
+ * feed-forward and norms), doubled for the gradients in flight; every memory budget full.
+ */
+export function trainingBytes(c: ModelConfig, batch: number): number {
+  const M = c.memSz, H = c.hidSz, inner = c.nheads * c.headDim;
+  const L = c.attnLim + (c.expireSpan ? c.expireSpanRamp : 0) + (c.compress ? compressedLength(c) : 0);
+  const rows = batch * (L + M);
+  const perLayer = rows * (H + 2 * inner) + batch * c.nheads * M * (L + M) + batch * M * (2 * c.innerHidSz + 6 * H + inner);
+  const floats = 4 * approximateParameters(c) + batch * L * H * c.nlayers + 2 * (c.nlayers * perLayer + 2 * batch * M * c.vocabSize);
+  return 4 * floats;
 }
