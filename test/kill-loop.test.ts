@@ -19,7 +19,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const text = join(dir, 'text.txt');
 writeFileSync(text, Array.from({ length: 2000 }, (_, i) => `row ${i % 31}: kill me ${i % 7} softly\n`).join(''));
 const flags = (checkpoint: string) => ['train', '--data', text, '--nlayers', '1', '--hid-sz', '16', '--inner-hid-sz', '32', '--nheads', '2', '--mem-sz', '8',
-  '--attn-lim', '16', '--batch-sz', '2', '--nbatches', '3', '--nepochs', '300', '--optim', 'adam', '--lr', '0.003', '--dropout', '0.1', '--expire-span', '--checkpoint', checkpoint];
+  '--attn-lim', '16', '--batch-sz', '2', '--nbatches', '3', '--nepochs', String(40 * Math.max(8, KILLS)), '--optim', 'adam', '--lr', '0.003', '--dropout', '0.1', '--expire-span', '--checkpoint', checkpoint];
 const trajectory = (d: string) => readFileSync(join(d, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
   const m = JSON.parse(l);
   return [m.epoch, m.step, m.train_loss, m.valid_loss];
