@@ -144,6 +144,17 @@ describe('tasks: training', () => {
       }
       assert.ok(scored > 0 && withheld > 0, `${spec}: ${scored} scored, ${withheld} withheld`);
     }
+    // A task of one long episode (collision) keeps every target.
+    const c = loadCorpus('task:collision:grid=4,train=100,valid=100,test=2000'), batches = new StreamBatches(c.test, 4, 16, 'test');
+    const x = new Int32Array(64), y = new Int32Array(64);
+    let scored = 0, labelled = 0;
+    for (let k = 0; k < batches.blocksPerPass; k++) {
+      batches.read(x, y);
+      scored += y.filter((v) => v >= 0).length;
+      batches.advance();
+    }
+    for (let b = 0; b < 4; b++) labelled += c.test.labels!.subarray(b * batches.length, b * batches.length + batches.blocksPerPass * 16).filter((v) => v >= 0).length;
+    assert.ok(scored > 0 && scored === labelled, `collision: ${scored} of ${labelled} targets scored`);
   });
 
   it('a block that asks nothing does no update and is not counted as a failure', async () => {

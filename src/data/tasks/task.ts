@@ -57,8 +57,9 @@ export class StreamWriter {
     if (this.at < this.length) this.starts.push(this.at);
   }
 
-  get episodes(): Int32Array {
-    return Int32Array.from(this.starts);
+  /** Where episodes start; undefined for a task that never marks one (one long episode). */
+  get episodes(): Int32Array | undefined {
+    return this.starts.length > 0 ? Int32Array.from(this.starts) : undefined;
   }
 
   /** The next position: a token and its target (-1: not scored). */
