@@ -57,7 +57,7 @@ export function inspectCommand(argv: string[]): void {
   if (values.checkpoint && hasAgentCheckpoint(values.checkpoint)) {
     if (values.text !== undefined || values.prompt !== undefined) throw new CliError('inspect: an agent checkpoint is inspected on an episode it plays, not on --text or --prompt');
     if (threads !== undefined) kernels.setThreads(threads);
-    return inspectEpisode(values.checkpoint, values.out, seed);
+    return inspectEpisode(values.checkpoint, values.out, seed, limit);
   }
   if ((values.text === undefined) === (values.prompt === undefined)) throw new CliError('inspect: give either --text FILE or --prompt TEXT');
   let size = 0;
@@ -91,10 +91,10 @@ export function inspectCommand(argv: string[]): void {
 }
 
 /** An agent's episode: the observations it saw, coloured by what it kept. */
-function inspectEpisode(dir: string, out: string, seed: number): void {
+function inspectEpisode(dir: string, out: string, seed: number, limit: number): void {
   const { agent, config } = loadAgentCheckpoint(dir);
   const { kind, options } = environmentKind(config.env);
-  const episode = playEpisode(agent, kind.create(options, new Random(seed)), new Random(seed), { greedy: true });
+  const episode = playEpisode(agent, kind.create(options, new Random(seed)), new Random(seed), { greedy: true, maxSteps: limit });
   const vocab = Vocabulary.fromTokens([...kind.observations(options), '(padding)']);
   const actions = kind.actions(options);
   const total = episode.rewards.reduce((a, b) => a + b, 0);
