@@ -33,7 +33,7 @@ plays, greedily, in an environment seeded with S) and writes into --out:
                         (and an agent's episode: actions, rewards, trials)
 Transformer-XL (a fixed window) and Adaptive-Span (per-head spans) checkpoints work too.
 
-  --limit N   refuse texts longer than N tokens (default 200000)`;
+  --limit N   refuse texts longer than N tokens; an episode stops after N steps (default 200000)`;
 
 export function inspectCommand(argv: string[]): void {
   const { values } = parseArgs({
