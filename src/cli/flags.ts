@@ -37,7 +37,7 @@ export const MODEL_FLAGS: Record<string, [keyof ModelConfig, Kind]> = {
   'compress-size': ['compressSize', 'int'],
 };
 
-const TRAIN_FLAGS: Record<string, [keyof TrainOptions, Kind]> = {
+export const TRAIN_FLAGS: Record<string, [keyof TrainOptions, Kind]> = {
   data: ['data', 'string'],
   'batch-sz': ['batchSz', 'int'],
   'test-batch-sz': ['testBatchSz', 'int'],
