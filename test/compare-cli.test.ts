@@ -1,8 +1,8 @@
 // `expire-span compare` end to end on a tiny task: one table (JSON) with a row per run, every run
 // trained in its own folder, a second invocation reusing them, and bad run flags refused first.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -56,5 +56,32 @@ describe('compare command', () => {
     assert.equal(existsSync(join(dir, 'bad', 'ok')), false);
     assert.match(run(['--preset', 'nope']).stderr, /--preset: no preset "nope" \(presets: copy, needle, collision, char\)/);
     assert.match(run(['--preset', 'char']).stderr, /--data is required \(the char preset trains on a file of yours\)/);
+  });
+
+  it('passes SIGTERM on to the run in progress, which saves and stops, then stops itself', async () => {
+    const out2 = join(dir, 'stopped');
+    const long = [...SHARED.map((a) => (a === '5' ? '400' : a)), '--out', out2, '--run', 'expire: --expire-span --attn-lim 64'];
+    const proc = spawn(process.execPath, [CLI, 'compare', ...long], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const signalled = new Promise<void>((resolve) => {
+      const onData = (chunk: Buffer) => {
+        output += chunk;
+        if (/Expire-Span: 1 layers/.test(output)) {
+          setTimeout(() => (proc.kill('SIGTERM'), resolve()), 300);
+          proc.stdout!.off('data', onData);
+        }
+      };
+      proc.stdout!.on('data', onData);
+    });
+    proc.stderr!.on('data', (chunk) => (output += chunk));
+    await signalled;
+    const code = await new Promise<number | null>((resolve) => proc.on('close', resolve));
+    assert.equal(code, 2, output);
+    assert.match(output, /stopped by SIGTERM while training expire; run the same command to resume/);
+    const checkpoint = join(out2, 'expire', 'trainer.safetensors');
+    assert.ok(existsSync(checkpoint), 'the run saved where it stopped');
+    const saved = readFileSync(checkpoint);
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    assert.ok(readFileSync(checkpoint).equals(saved), 'nothing trains on after compare stopped');
   });
 });

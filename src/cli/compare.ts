@@ -2,7 +2,7 @@
 // each in a process of its own (so that its peak memory is its own), evaluates each on the whole
 // test split, and prints one table: the metric, memories kept, training speed and peak memory.
 // Every run trains into OUT/NAME, so an interrupted comparison resumes where it stopped.
-import { spawnSync } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,18 +98,32 @@ function validate(p: Plan, corpus: Corpus): void {
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
-function child(args: string[], capture: boolean): string {
-  const result = spawnSync(process.execPath, [MAIN, ...args], { stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (result.error) throw result.error;
-  if (result.status !== 0) throw new CliError(`\`expire-span ${args.slice(0, 1).join(' ')}\` exited with ${result.status ?? result.signal}; see its messages above`);
-  return result.stdout ?? '';
+/** The child at work, so that a signal to compare reaches it too. */
+let running: ChildProcess | null = null;
+
+/** Runs `expire-span ARGS` in a process of its own; its stdout when `capture`. */
+function child(args: string[], capture: boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    // A process group of its own: a terminal's Ctrl-C reaches compare only, which passes it on once.
+    const proc = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'], detached: true });
+    running = proc;
+    let out = '';
+    proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    proc.on('error', reject);
+    proc.on('close', (code, signal) => {
+      running = null;
+      if (code === 0) resolve(out);
+      else reject(new CliError(`\`expire-span ${args[0]}\` exited with ${code ?? signal}; see its messages above`));
+    });
+  });
 }
 
-function runOne(p: Plan, run: Plan['runs'][number], quiet: boolean): CompareRow {
+async function runOne(p: Plan, run: Plan['runs'][number], quiet: boolean): Promise<CompareRow> {
   const dir = join(p.out, run.name);
   if (!quiet) console.log(`\n== ${run.name}: expire-span train ${run.argv.join(' ')} --checkpoint ${dir}`);
-  child(['train', ...run.argv, '--checkpoint', dir], quiet);
-  const test = JSON.parse(child(['eval', '--checkpoint', dir, '--json'], true).trim().split('\n').pop()!) as { value: number; bpc: number; kept: number[] };
+  await child(['train', ...run.argv, '--checkpoint', dir], quiet);
+  if (stopBy) throw new CliError(`stopped by ${stopBy} while training ${run.name}; run the same command to resume`);
+  const test = JSON.parse((await child(['eval', '--checkpoint', dir, '--json'], true)).trim().split('\n').pop()!) as { value: number; bpc: number; kept: number[] };
   const epochs = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { tokens_per_s: number; peak_rss_mib: number });
   return {
     name: run.name,
@@ -120,6 +134,8 @@ function runOne(p: Plan, run: Plan['runs'][number], quiet: boolean): CompareRow 
     peakRssMiB: Math.max(...epochs.map((e) => e.peak_rss_mib)),
   };
 }
+
+let stopBy: string | null = null;
 
 /** For labelled data: the metric of always answering the test split's most frequent target. */
 function majority(corpus: Corpus): number | null {
@@ -133,12 +149,20 @@ function majority(corpus: Corpus): number | null {
   return 100 * (corpus.metric === 'error' ? 1 - accuracy : accuracy);
 }
 
-export function compareCommand(argv: string[]): void {
+export async function compareCommand(argv: string[]): Promise<void> {
   const p = plan(argv);
   if (!p) return console.log(compareHelp);
   const corpus = loadCorpus(p.data);
   validate(p, corpus);
-  const rows = p.runs.map((run) => runOne(p, run, p.json));
+  // SIGINT / SIGTERM reach the run in progress (train saves and stops after its batch), then
+  // compare stops; `kill PID` on compare alone would otherwise leave the child training.
+  const onSignal = (signal: NodeJS.Signals) => {
+    stopBy = signal;
+    running?.kill(signal);
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  const rows: CompareRow[] = [];
+  for (const run of p.runs) rows.push(await runOne(p, run, p.json));
   const baseline = majority(corpus);
   if (p.json) {
     console.log(JSON.stringify({ comparison: p.label, data: p.data, metric: corpus.metric, majority: baseline, runs: rows }, null, 2));
