@@ -163,9 +163,10 @@ function folderCorpus(dir: string, given: Vocabulary | undefined, eos: boolean):
   };
   const split = (name: string): Split => {
     const tokens = tokenize(name === 'train.txt' ? trainText : text(name));
+    if (tokens.length === 0) throw new DataError(`"${join(dir, name)}" holds no tokens`);
     if (!existsSync(join(dir, `${name}.labels`))) return { tokens };
     const labels = tokenize(text(`${name}.labels`));
-    if (labels.length !== tokens.length) throw new DataError(`${name}.labels has ${labels.length} tokens but ${name} has ${tokens.length}`);
+    if (labels.length !== tokens.length) throw new DataError(`"${join(dir, name)}.labels" has ${labels.length} tokens but ${name} has ${tokens.length}`);
     return { tokens, labels };
   };
   return { name: dir, vocab, metric: existsSync(join(dir, 'train.txt.labels')) ? 'error' : 'bpc', train: split('train.txt'), valid: split('valid.txt'), test: split('test.txt') };
