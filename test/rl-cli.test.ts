@@ -49,6 +49,7 @@ describe('rl command', () => {
       [['--env', 'corridor', '--compress'], /the Compressive Transformer is not supported as a policy/],
       [['--env', 'corridor', '--lr'], /argument missing|--lr/],
       [['--env', 'corridor', '--bogus'], /unknown flag --bogus/],
+      [['--env', 'corridor', '--hid-sz', '8192', '--inner-hid-sz', '32768', '--nlayers', '64', '--attn-lim', '65536', '--envs', '4096'], /this agent needs about [\d.]+ GiB to train with 4096 environments/],
     ] as const) {
       const r = run(['rl', ...args, '--checkpoint', join(dir, 'bad')]);
       assert.equal(r.status, 2, `${args}: ${r.stderr}`);
