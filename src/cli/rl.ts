@@ -1,16 +1,15 @@
 // `expire-span rl`: trains an agent (A2C over parallel environments, the policy a sequence model
 // over the episode) on a memory task, with progress, checkpoints, resume and a final evaluation.
-import { totalmem } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { kernels } from '../kernels/index.js';
-import { makeConfig, modelName, trainingBytes, type ModelConfig } from '../model/config.js';
+import { makeConfig, modelName, type ModelConfig } from '../model/config.js';
 import { A2CTrainer, DEFAULT_A2C, emptyRlStats, type A2COptions, type RlStats } from '../rl/a2c.js';
 import { Agent } from '../rl/agent.js';
 import { hasAgentCheckpoint, loadAgentCheckpoint, saveAgentCheckpoint, type AgentConfig } from '../rl/agent-checkpoint.js';
 import { ENVIRONMENTS, environmentKind } from '../rl/environments/index.js';
 import { playEpisode } from '../rl/episode.js';
 import { Random } from '../tensor/random.js';
-import { numberFlag } from './arguments.js';
+import { checkFitsInMemory, numberFlag } from './arguments.js';
 import { CliError } from './errors.js';
 import { flagValue, MODEL_FLAGS } from './flags.js';
 
@@ -133,8 +132,7 @@ export function rlCommand(argv: string[]): void {
     const modelConfig = makeConfig({ ...model, vocabSize: kind.observations(envOptions).length + 1 });
     if (modelConfig.compress) throw new CliError('rl: the Compressive Transformer is not supported as a policy (it runs whole blocks only)');
     const envs = numberFlag('envs', str('envs'), { integer: true, min: 1, max: 4096 }) ?? 16;
-    const needed = trainingBytes(modelConfig, envs);
-    if (needed > totalmem()) throw new CliError(`this agent needs about ${(needed / 2 ** 30).toFixed(1)} GiB to train with ${envs} environments, more than this machine's ${(totalmem() / 2 ** 30).toFixed(1)} GiB: lower --envs, --attn-lim, --mem-sz or the model's size`);
+    checkFitsInMemory(modelConfig, envs, 'this agent', 'environments', "--envs, --attn-lim, --mem-sz or the model's size");
     config = {
       version: 1,
       model: modelConfig,

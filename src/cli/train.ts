@@ -1,15 +1,15 @@
 // `expire-span train`: train (or resume) a model from the command line, with the reference's flags.
 import { mkdirSync } from 'node:fs';
-import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { loadCorpus } from '../data/corpus.js';
 import { kernels } from '../kernels/index.js';
-import { makeConfig, modelName, trainingBytes } from '../model/config.js';
+import { makeConfig, modelName } from '../model/config.js';
 import { SequenceModel } from '../model/sequence-model.js';
 import { writeFileAtomic } from '../io/file.js';
 import { trainingCharts } from '../report/training-charts.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import { DivergedError, Trainer, type Stats } from '../train/trainer.js';
+import { checkFitsInMemory } from './arguments.js';
 import { CliError } from './errors.js';
 import { makeTrainOptions, parseTrainFlags } from './flags.js';
 import { describeLoss } from './metric.js';
@@ -77,10 +77,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     const corpus = loadCorpus(options.data, { eos: options.dataEos });
     const config = makeConfig({ ...flags.model, vocabSize: corpus.vocab.size });
     // Refused up front rather than failing (or swapping) an allocation later.
-    const needed = trainingBytes(config, Math.max(options.batchSz, options.testBatchSz));
-    if (needed > totalmem()) {
-      throw new CliError(`this config needs about ${(needed / 2 ** 30).toFixed(1)} GiB to train with ${Math.max(options.batchSz, options.testBatchSz)} streams, more than this machine's ${(totalmem() / 2 ** 30).toFixed(1)} GiB: lower --batch-sz, --attn-lim, --mem-sz or the model's size`);
-    }
+    checkFitsInMemory(config, Math.max(options.batchSz, options.testBatchSz), 'this config', 'streams', "--batch-sz, --attn-lim, --mem-sz or the model's size");
     trainer = new Trainer(new SequenceModel(config, options.seed), corpus, options);
   }
   const { model, corpus, options } = trainer;
