@@ -208,11 +208,13 @@ export function modelName(c: ModelConfig): string {
 }
 
 /**
- * Refuses a config that describes far more parameters than a file holds (`stored` floats),
+ * Refuses a config that describes far more parameters than a file holds (its `param.*` tensors),
  * before anything is allocated. The count is approximate (embeddings, position embedding,
  * projections, feed-forward; small terms left out), so some slack is allowed.
  */
-export function checkStoredParameters(c: ModelConfig, stored: number, where: string): void {
+export function checkStoredParameters(c: ModelConfig, tensors: ReadonlyMap<string, { data: ArrayLike<unknown> }>, where: string): void {
+  let stored = 0;
+  for (const [name, t] of tensors) if (name.startsWith('param.')) stored += t.data.length;
   const approximate = approximateParameters(c);
   if (approximate > stored + 1e6) throw new Error(`${where}: the config describes a model of about ${approximate.toExponential(2)} parameters, the file holds ${stored}`);
 }

@@ -71,9 +71,7 @@ export function loadAgentCheckpoint(dir: string): LoadedAgent {
   if (config.version !== AGENT_CHECKPOINT_VERSION) throw new Error(`${path}: agent checkpoint version ${config.version}, this program reads version ${AGENT_CHECKPOINT_VERSION}`);
   const progress = parse<AgentProgress>(metadata.progress, 'progress');
   const modelConfig = makeConfig(config.model);
-  let stored = 0;
-  for (const [name, t] of tensors) if (name.startsWith('param.')) stored += t.data.length;
-  checkStoredParameters(modelConfig, stored, path);
+  checkStoredParameters(modelConfig, tensors, path);
   if (!Number.isInteger(config.actions) || config.actions < 1 || config.actions > 1 << 16) throw new Error(`${path}: actions must be an integer from 1 to 65536, got ${config.actions}`);
   const agent = new Agent(modelConfig, config.actions, config.seed);
   const f32 = (name: string) => {

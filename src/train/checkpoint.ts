@@ -108,9 +108,7 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
   const vocab = Vocabulary.fromJSON(config.vocab);
   const modelConfig = makeConfig(config.model);
   // A config that describes a far larger model than the file holds is refused before allocating it.
-  let stored = 0;
-  for (const [name, t] of tensors) if (name.startsWith('param.')) stored += t.data.length;
-  checkStoredParameters(modelConfig, stored, path);
+  checkStoredParameters(modelConfig, tensors, path);
   const model = new SequenceModel(modelConfig, config.train.seed);
   const f32 = (name: string): StoredTensor & { data: Float32Array } => {
     const t = tensors.get(name);
