@@ -41,6 +41,6 @@ export const copyTask: Task = {
       out.put(go);
       for (let j = 0; j < o.length; j++) out.put(ask0 + j, symbol0 + sequence[j]);
     }
-    return out;
+    return out.finish();
   },
 };

@@ -28,6 +28,6 @@ export const needleTask: Task = {
       for (let j = 0; j < gap; j++) out.put(firstNoise + (random.nextUint32() % o.noise));
       out.put(ask, key);
     }
-    return out;
+    return out.finish();
   },
 };

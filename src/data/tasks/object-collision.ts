@@ -70,7 +70,7 @@ export const objectCollisionTask: Task = {
       out.put(query0 + a);
       out.put(query0 + b, quadrant > 0 ? quadrant1 + quadrant - 1 : -1);
     }
-    return out;
+    return out.finish();
   },
 };
 

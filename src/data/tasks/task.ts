@@ -57,9 +57,9 @@ export class StreamWriter {
     if (this.at < this.length) this.starts.push(this.at);
   }
 
-  /** Where episodes start; undefined for a task that never marks one (one long episode). */
-  get episodes(): Int32Array | undefined {
-    return this.starts.length > 0 ? Int32Array.from(this.starts) : undefined;
+  /** The stream written; episodes only for a task that marks them (else one long episode). */
+  finish(): TaskStream {
+    return { tokens: this.tokens, labels: this.labels, episodes: this.starts.length > 0 ? Int32Array.from(this.starts) : undefined };
   }
 
   /** The next position: a token and its target (-1: not scored). */
