@@ -64,6 +64,8 @@ export class A2CTrainer {
   private readonly episodeReturn: Float64Array;
   private readonly tape = new Tape();
   private readonly acting = new Tape();
+  /** Per layer, the inputs of the block's steps so far (streams x M x H), reused every update. */
+  private readonly prefixes: Float32Array[];
   /** The padding token: an id past the environment's observations. */
   readonly pad: number;
 
@@ -75,6 +77,7 @@ export class A2CTrainer {
     this.observation = Int32Array.from(envs, (env) => env.reset());
     this.episodeReturn = new Float64Array(envs.length);
     this.acting.recording = false;
+    this.prefixes = agent.model.layers.map(() => new Float32Array(envs.length * c.memSz * c.hidSz));
   }
 
   /** One block of steps in every environment and one gradient step; adds to `stats`. */
@@ -85,7 +88,7 @@ export class A2CTrainer {
     const A = this.agent.actions;
 
     // Acting, step by step.
-    const prefixes = model.layers.map(() => new Float32Array(B * M * c.hidSz)), now = new Int32Array(B);
+    const prefixes = this.prefixes, now = new Int32Array(B);
     for (let k = 0; k < M; k++) {
       for (let b = 0; b < B; b++) now[b] = x[b * M + k] = ended[b] ? this.pad : this.observation[b];
       const { hidden } = model.encodeNext(this.acting, now, this.memory, prefixes, k);
@@ -156,9 +159,9 @@ export class A2CTrainer {
 
   /** The value of each running stream's next observation (0 for streams whose episode ended). */
   private nextValues(ended: Uint8Array): Float32Array {
-    const { model } = this.agent, B = this.envs.length, c = model.config;
-    const prefixes = model.layers.map(() => new Float32Array(B * c.memSz * c.hidSz));
-    const { hidden } = model.encodeNext(this.acting, this.observation, this.memory, prefixes, 0);
+    const { model } = this.agent, B = this.envs.length;
+    // Row 0 of every stream's prefix is rewritten before it is read: the buffers can be shared.
+    const { hidden } = model.encodeNext(this.acting, this.observation, this.memory, this.prefixes, 0);
     const { values } = this.agent.heads(this.acting, hidden);
     const out = Float32Array.from({ length: B }, (_, b) => (ended[b] ? 0 : values.data[b]));
     this.acting.reset();
