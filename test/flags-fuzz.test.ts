@@ -33,6 +33,6 @@ it('refuses bad values of every numeric train flag by name', () => {
     }
   }
   if (process.env.EXPIRE_SPAN_FLAGS_REPORT) console.log(accepted.join(' '));
-  // Absurd integers never get through.
-  assert.deepEqual(accepted.filter((a) => a.endsWith('=1e30') && numeric.find(([f]) => a.startsWith(`--${f}=`))?.[1][1] === 'int'), []);
+  // Absurd values never get through.
+  assert.deepEqual(accepted.filter((a) => a.endsWith('=1e30')), []);
 });

@@ -2,10 +2,11 @@
 // continues the same trajectory, evaluation, and bad flags refused by name before any work.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { readSafetensorsFile, writeSafetensorsFile } from '../src/io/file.js';
 
 const CLI = join('dist', 'src', 'cli', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'train-'));
@@ -93,11 +94,32 @@ describe('train and eval commands', () => {
     assert.deepEqual(trajectory(stopped), trajectory(whole));
   });
 
+  it('a disk that fills while a checkpoint is written leaves the previous one whole and says so', () => {
+    const full = join(dir, 'full');
+    cpSync(whole, full, { recursive: true });
+    const before = readFileSync(join(full, 'trainer.safetensors'));
+    // A real write failure from the kernel: files may not grow past 64 KiB (EFBIG; Node ignores
+    // SIGXFSZ), smaller than the checkpoint, as a full disk would cut it short.
+    const limited = spawnSync('sh', ['-c', 'ulimit -f 64 && exec "$0" "$@"', process.execPath, CLI, ...FLAGS, '--nepochs', '6', '--checkpoint', full], { encoding: 'utf8' });
+    assert.equal(limited.status, 1, limited.stdout + limited.stderr);
+    assert.match(limited.stderr, /could not save a checkpoint at update 40: could not write .*trainer\.safetensors \(EFBIG\); its previous content is intact; the checkpoint in .* is still whole .*: make room and run the same command to resume/);
+    assert.ok(readFileSync(join(full, 'trainer.safetensors')).equals(before), 'the checkpoint is unchanged');
+    assert.deepEqual(readdirSync(full).filter((f) => f.endsWith('.tmp')), [], 'no temporary file is left');
+    const resumed = run([...FLAGS, '--nepochs', '6', '--checkpoint', full]);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.deepEqual(trajectory(full).slice(0, 4), trajectory(whole));
+    assert.equal(trajectory(full).length, 6);
+  });
+
   it('stops when updates keep failing (non-finite), leaving the last checkpoint as it was', () => {
     const diverged = join(dir, 'diverged');
     cpSync(whole, diverged, { recursive: true });
+    // Weights near the float32 limit (finite, so the file loads) overflow in the first product.
+    const file = readSafetensorsFile(join(diverged, 'trainer.safetensors'));
+    for (const [name, t] of file.tensors) if (name.startsWith('param.') && name.includes('.ff.')) (t.data as Float32Array).fill(3e38);
+    writeSafetensorsFile(join(diverged, 'trainer.safetensors'), file.tensors, file.metadata);
     const before = readFileSync(join(diverged, 'trainer.safetensors'));
-    const r = run([...FLAGS.map((f) => (f === '0.003' ? '1e30' : f)), '--nepochs', '6', '--max-nonfinite', '3', '--checkpoint', diverged]);
+    const r = run([...FLAGS, '--nepochs', '6', '--max-nonfinite', '3', '--checkpoint', diverged]);
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assert.match(r.stderr, /training stopped: 3 updates in a row had a non-finite loss or gradient \(after update \d+\); .*the last checkpoint in .* \(epoch 4\) is intact/);
     assert.ok(readFileSync(join(diverged, 'trainer.safetensors')).equals(before), 'the checkpoint is unchanged');
@@ -121,18 +143,24 @@ describe('train and eval commands', () => {
     const base = ['train', '--data', text, '--checkpoint', join(dir, 'never')];
     refused([...base, '--nlayers', 'two'], /--nlayers must be a number, got "two"/);
     refused([...base, '--batch-sz', '0'], /--batch-sz must be an integer from 1/);
-    refused([...base, '--lr=-1'], /--lr must be a positive number, got -1/);
+    refused([...base, '--lr=-1'], /--lr must be in \(0, 1000\], got -1/);
     refused([...base, '--hid-sz', '30', '--nheads', '4'], /--nheads: hid-sz 30 is not divisible by 4 heads/);
     refused([...base, '--mem-sz', '64', '--attn-lim', '32'], /--attn-lim: must be at least mem-sz \(64\)/);
     // Far more than any machine here has: refused with the estimate, before allocating the model.
     refused([...base, '--hid-sz', '8192', '--inner-hid-sz', '32768', '--nlayers', '64', '--attn-lim', '65536', '--batch-sz', '64'], /this config needs about [\d.]+ GiB to train with 64 streams, more than this machine's [\d.]+ GiB/);
-    refused([...base, '--expire-span-ramp=-2'], /--expire-span-ramp: must be a positive number/);
+    refused([...base, '--expire-span-ramp=-2'], /--expire-span-ramp: must be an integer from 1 to 16777216, got -2/);
     refused([...base, '--optim', 'rmsprop'], /--optim must be adam or sgd/);
     refused([...base, '--bogus', '1'], /unknown flag --bogus/);
     refused([...base, '--feedback'], /--feedback: that model is not implemented here/);
     refused(['train', '--nlayers', '2'], /--data is required/);
     refused(['train', '--data', join(dir, 'nope.txt')], /--data: cannot read ".*nope\.txt": ENOENT/);
     refused(['eval', '--checkpoint', join(dir, 'nothing')], /eval: no checkpoint in/);
+    // A model that may look 16M steps back, evaluated on 4096 streams: refused with the estimate.
+    const far = join(dir, 'far');
+    const trained = run(['train', '--data', text, '--nlayers', '1', '--hid-sz', '8', '--inner-hid-sz', '8', '--nheads', '2', '--mem-sz', '4', '--attn-lim', '16777216', '--expire-span',
+      '--batch-sz', '1', '--test-batch-sz', '1', '--nbatches', '2', '--nepochs', '1', '--checkpoint', far]);
+    assert.equal(trained.status, 0, trained.stderr);
+    refused(['eval', '--checkpoint', far, '--test-batch-sz', '4096'], /this model needs about [\d.]+ GiB to evaluate with 4096 streams, more than this machine's [\d.]+ GiB: lower --test-batch-sz/);
     refused([...FLAGS.slice(0, 3), '--hid-sz', '64', '--checkpoint', whole], /holds a model trained with hidSz = 32, not 64/);
     refused([...FLAGS.slice(0, 3), '--batch-sz', '8', '--checkpoint', whole], /was trained with --batch-sz 4; a resume keeps it/);
     assert.ok(!existsSync(join(dir, 'never')), 'nothing was written');

@@ -1,8 +1,22 @@
 // Checks shared by the commands that read a checkpoint or take numeric options.
 import { totalmem } from 'node:os';
-import { trainingBytes, type ModelConfig } from '../model/config.js';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { hasCheckpoint, loadCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
 import { CliError } from './errors.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** What parseFlags returns: strings, booleans, or either where the options are not literal. */
+type FlagValues<O extends Options> = { [K in keyof O]?: [O[K]['type']] extends ['boolean'] ? boolean : [O[K]['type']] extends ['string'] ? string : string | boolean };
+
+/** The flags of `expire-span COMMAND`, parsed strictly; a mistake is a CliError naming the flag. */
+export function parseFlags<const O extends Options>(command: string, args: string[], options: O): FlagValues<O> {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as FlagValues<O>;
+  } catch (e) {
+    throw new CliError((e as Error).message.replace(/^Unknown option '(.*)'.*$/s, `unknown flag $1 (see \`expire-span ${command} --help\`)`));
+  }
+}
 
 /** The number a flag holds, checked: undefined when the flag was not given. */
 export function numberFlag(flag: string, raw: string | undefined, { integer = false, min = -Infinity, max = Infinity } = {}): number | undefined {
@@ -13,6 +27,9 @@ export function numberFlag(flag: string, raw: string | undefined, { integer = fa
   return n;
 }
 
+/** --threads, checked against what the kernels accept. */
+export const threadsFlag = (raw: string | undefined) => numberFlag('threads', raw, { integer: true, min: 1, max: 256 });
+
 /** The checkpoint in --checkpoint DIR, or an error naming the command and what is missing. */
 export function openCheckpoint(command: string, dir: string | undefined): LoadedCheckpoint {
   if (!dir) throw new CliError(`${command}: --checkpoint DIR is required`);
@@ -21,11 +38,10 @@ export function openCheckpoint(command: string, dir: string | undefined): Loaded
 }
 
 /**
- * Refuses, before anything is allocated, a model whose estimated training memory with `streams`
- * parallel streams exceeds the machine's. `what` and `unit` word the message ("this config" /
- * "streams"), `lower` names the flags that would help.
+ * Refuses, before anything is allocated, work whose estimated memory (`bytes`) exceeds the
+ * machine's. The message reads "SUBJECT needs about N GiB PURPOSE, more than ...: lower LOWER".
  */
-export function checkFitsInMemory(config: ModelConfig, streams: number, what: string, unit: string, lower: string): void {
-  const needed = trainingBytes(config, streams), have = totalmem();
-  if (needed > have) throw new CliError(`${what} needs about ${(needed / 2 ** 30).toFixed(1)} GiB to train with ${streams} ${unit}, more than this machine's ${(have / 2 ** 30).toFixed(1)} GiB: lower ${lower}`);
+export function checkFitsInMemory(bytes: number, subject: string, purpose: string, lower: string): void {
+  const have = totalmem(), gib = (n: number) => (n / 2 ** 30).toFixed(1);
+  if (bytes > have) throw new CliError(`${subject} needs about ${gib(bytes)} GiB ${purpose}, more than this machine's ${gib(have)} GiB: lower ${lower}`);
 }

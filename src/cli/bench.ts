@@ -1,7 +1,7 @@
 // `expire-span bench kernels|train|scaling`: benchmarks (bench/), never tests.
-import { parseArgs } from 'node:util';
 import { formatKernelReport, runKernelBench } from '../../bench/kernels.js';
 import { formatTrainReport, measurePeakGflops, runTrainBench, type TrainBenchReport } from '../../bench/train.js';
+import { numberFlag, parseFlags } from './arguments.js';
 import { CliError } from './errors.js';
 import { makeTrainOptions, parseTrainFlags } from './flags.js';
 
@@ -22,9 +22,11 @@ export const benchHelp = `Usage:
 function split(argv: string[], names: string[]): { own: Record<string, string | true>; rest: string[] } {
   const own: Record<string, string | true> = {}, rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const name = argv[i].replace(/^--/, '');
-    if (!argv[i].startsWith('--') || !names.includes(name)) rest.push(argv[i]);
+    const [flag, ...value] = argv[i].split('=');
+    const name = flag.replace(/^--/, '');
+    if (!flag.startsWith('--') || !names.includes(name)) rest.push(argv[i]);
     else if (name === 'json') own.json = true;
+    else if (value.length > 0) own[name] = value.join('=');
     else if (i + 1 < argv.length) own[name] = argv[++i];
     else throw new CliError(`--${name} needs a value`);
   }
@@ -32,10 +34,7 @@ function split(argv: string[], names: string[]): { own: Record<string, string | 
 }
 
 function count(flag: string, raw: string | true | undefined, fallback: number, min = 1): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new CliError(`--${flag} must be an integer >= ${min}, got "${raw}"`);
-  return n;
+  return numberFlag(flag, raw === true ? '' : raw, { integer: true, min, max: 1e6 }) ?? fallback;
 }
 
 /** The issue's "reference small config" (dropout 0). */
@@ -45,8 +44,7 @@ const SMALL = ['--nlayers', '4', '--hid-sz', '256', '--inner-hid-sz', '1024', '-
 function trainBench(argv: string[]): TrainBenchReport {
   const { own, rest } = split(argv, ['batches', 'warmup', 'peak-gflops', 'json']);
   const flags = parseTrainFlags(rest);
-  const peak = own['peak-gflops'] === undefined ? undefined : Number(own['peak-gflops']);
-  if (peak !== undefined && !(peak > 0)) throw new CliError(`--peak-gflops must be a positive number, got "${own['peak-gflops']}"`);
+  const peak = numberFlag('peak-gflops', own['peak-gflops'] === true ? '' : own['peak-gflops'], { min: 1e-3, max: 1e9 });
   return runTrainBench({
     model: flags.model,
     train: makeTrainOptions({ optim: 'adam', ...flags.train }),
@@ -87,10 +85,7 @@ export function benchCommand(argv: string[]): void {
     return;
   }
   if (what !== 'kernels') throw new CliError(`bench: unknown benchmark "${what}" (available: kernels, train, scaling)`);
-  const { values } = parseArgs({
-    args: rest,
-    options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, trials: { type: 'string' } },
-  });
+  const values = parseFlags('bench', rest, { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, trials: { type: 'string' } });
   const trials = values.trials === undefined ? (values.quick ? 1 : 5) : count('trials', values.trials, 5);
   const report = runKernelBench({ trials, minSeconds: values.quick ? 0.01 : 0.25, shapes: values.quick ? [[64, 32, 48]] : undefined });
   console.log(values.json ? JSON.stringify(report, null, 2) : formatKernelReport(report));

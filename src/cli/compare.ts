@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCorpus, type Corpus } from '../data/corpus.js';
-import { makeConfig } from '../model/config.js';
+import { makeConfig, trainingBytes } from '../model/config.js';
+import { checkFitsInMemory } from './arguments.js';
 import { CliError } from './errors.js';
 import { makeTrainOptions, parseTrainFlags } from './flags.js';
 import { metricLabel } from './metric.js';
@@ -88,8 +89,9 @@ function validate(p: Plan, corpus: Corpus): void {
     try {
       const flags = parseTrainFlags(run.argv);
       if (flags.checkpoint || flags.out || flags.fullTest) throw new CliError('--checkpoint, --out and --full-test are set by compare');
-      makeTrainOptions(flags.train);
-      makeConfig({ ...flags.model, vocabSize: corpus.vocab.size });
+      const options = makeTrainOptions(flags.train), streams = Math.max(options.batchSz, options.testBatchSz);
+      const config = makeConfig({ ...flags.model, vocabSize: corpus.vocab.size });
+      checkFitsInMemory(trainingBytes(config, streams), 'this config', `to train with ${streams} streams`, "--batch-sz, --attn-lim, --mem-sz or the model's size");
     } catch (e) {
       throw new CliError(`run ${run.name}: ${(e as Error).message}`);
     }
@@ -149,11 +151,19 @@ function majority(corpus: Corpus): number | null {
   return 100 * (corpus.metric === 'error' ? 1 - accuracy : accuracy);
 }
 
-export async function compareCommand(argv: string[]): Promise<void> {
+/** The comparison argv asks for, every run's flags checked against the data; null for --help. */
+export function planComparison(argv: string[]): { plan: Plan; corpus: Corpus } | null {
   const p = plan(argv);
-  if (!p) return console.log(compareHelp);
+  if (!p) return null;
   const corpus = loadCorpus(p.data);
   validate(p, corpus);
+  return { plan: p, corpus };
+}
+
+export async function compareCommand(argv: string[]): Promise<void> {
+  const planned = planComparison(argv);
+  if (!planned) return console.log(compareHelp);
+  const { plan: p, corpus } = planned;
   // SIGINT / SIGTERM reach the run in progress (train saves and stops after its batch), then
   // compare stops; `kill PID` on compare alone would otherwise leave the child training.
   const onSignal = (signal: NodeJS.Signals) => {

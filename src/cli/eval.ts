@@ -1,10 +1,10 @@
 // `expire-span eval --checkpoint DIR [--data DATA] [--split valid|test]`: the whole split, with
 // memory carried from the first block to the last.
-import { parseArgs } from 'node:util';
 import { loadCorpus } from '../data/corpus.js';
 import { kernels } from '../kernels/index.js';
+import { evaluationBytes } from '../model/config.js';
 import { Trainer } from '../train/trainer.js';
-import { numberFlag, openCheckpoint } from './arguments.js';
+import { checkFitsInMemory, numberFlag, openCheckpoint, parseFlags, threadsFlag } from './arguments.js';
 import { CliError } from './errors.js';
 import { makeTrainOptions } from './flags.js';
 import { EpochProgress } from './progress.js';
@@ -16,17 +16,14 @@ Evaluates a trained model over a whole split (default: test) of its training dat
 which must have the same vocabulary) and prints bits per character, or error % for labelled data.`;
 
 export function evalCommand(argv: string[]): void {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      checkpoint: { type: 'string' },
-      data: { type: 'string' },
-      split: { type: 'string', default: 'test' },
-      'test-batch-sz': { type: 'string' },
-      threads: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const values = parseFlags('eval', argv, {
+    checkpoint: { type: 'string' },
+    data: { type: 'string' },
+    split: { type: 'string', default: 'test' },
+    'test-batch-sz': { type: 'string' },
+    threads: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) return console.log(evalHelp);
   if (values.split !== 'valid' && values.split !== 'test') throw new CliError(`--split must be valid or test, got "${values.split}"`);
@@ -37,8 +34,9 @@ export function evalCommand(argv: string[]): void {
     ...saved.config.train,
     data: values.data ?? saved.config.train.data,
     testBatchSz: number('test-batch-sz', values['test-batch-sz']) ?? saved.config.train.testBatchSz,
-    threads: number('threads', values.threads) ?? saved.config.train.threads,
+    threads: threadsFlag(values.threads) ?? saved.config.train.threads,
   });
+  checkFitsInMemory(evaluationBytes(saved.model.config, options.testBatchSz), 'this model', `to evaluate with ${options.testBatchSz} streams`, '--test-batch-sz');
   kernels.setThreads(options.threads);
   const corpus = loadCorpus(options.data, { vocab: saved.vocab.kind === 'tokens' ? saved.vocab : undefined, eos: options.dataEos });
   if (!corpus.vocab.equals(saved.vocab)) throw new CliError(`--data: "${options.data}" has a different vocabulary from the checkpoint in ${dir}`);

@@ -1,8 +1,9 @@
 // Command-line flags with the reference's names (main.py, models/*.py): parsing, and values
 // checked so that a bad one is refused with the flag's name before any work starts.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import type { ModelConfig } from '../model/config.js';
 import { DEFAULT_TRAIN, type TrainOptions } from '../train/options.js';
+import { parseFlags } from './arguments.js';
 import { CliError } from './errors.js';
 
 type Kind = 'int' | 'real' | 'bool' | 'string';
@@ -118,12 +119,7 @@ export function parseTrainFlags(argv: string[]): ParsedTrainFlags {
   for (const [flag, [, kind]] of [...Object.entries(MODEL_FLAGS), ...Object.entries(TRAIN_FLAGS)]) options[flag] = { type: kind === 'bool' ? 'boolean' : 'string' };
   for (const [flag, kind] of Object.entries(ACCEPTED)) options[flag] = { type: kind === 'bool' ? 'boolean' : 'string' };
   for (const flag of UNSUPPORTED) options[flag] = { type: 'boolean' };
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({ args: rest, options, strict: true, allowPositionals: false }) as { values: Record<string, string | boolean | undefined> });
-  } catch (e) {
-    throw new CliError((e as Error).message.replace(/^Unknown option '(.*)'.*$/s, 'unknown flag $1 (see `expire-span train --help`)'));
-  }
+  const values = parseFlags('train', rest, options);
   for (const flag of UNSUPPORTED) if (values[flag]) throw new CliError(`--${flag}: that model is not implemented here (Expire-Span, Transformer-XL, Adaptive-Span and Compressive are)`);
   const split = flagValue('split-batch', values['split-batch'], 'int');
   if (split !== undefined && split !== 1) throw new CliError('--split-batch: only 1 is supported (the whole batch in one pass)');
@@ -172,9 +168,9 @@ export function makeTrainOptions(partial: Partial<TrainOptions>): TrainOptions {
   int('seed', 'seed', 0, 2 ** 32 - 1);
   int('threads', 'threads', 1, 256);
   int('maxNonfinite', 'max-nonfinite', 0);
-  real('lr', 'lr', (v) => v > 0, 'a positive number');
+  real('lr', 'lr', (v) => v > 0 && v <= 1e3, 'in (0, 1000]');
   real('momentum', 'momentum', (v) => v >= 0 && v < 1, 'in [0, 1)');
-  real('gradClip', 'grad-clip', (v) => v >= 0, 'a non-negative number (0: no clipping)');
+  real('gradClip', 'grad-clip', (v) => v >= 0 && v <= 1e9, 'in [0, 1e9] (0: no clipping)');
   if (o.optim !== 'adam' && o.optim !== 'sgd') throw new CliError(`--optim must be adam or sgd, got "${o.optim}"`);
   return o;
 }

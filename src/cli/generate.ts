@@ -1,13 +1,12 @@
 // `expire-span generate`: samples from a checkpoint after a prompt, printing as it goes. The model
 // runs as a stream, so memory stays bounded by what it keeps however long the text gets.
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { kernels } from '../kernels/index.js';
 import type { Vocabulary } from '../data/vocabulary.js';
 import { ModelStream } from '../model/model-stream.js';
 import { sampleToken } from '../model/sampling.js';
 import { Random } from '../tensor/random.js';
-import { numberFlag, openCheckpoint } from './arguments.js';
+import { numberFlag, openCheckpoint, parseFlags, threadsFlag } from './arguments.js';
 import { CliError } from './errors.js';
 
 export const generateHelp = `Usage: expire-span generate --checkpoint DIR --prompt TEXT [--tokens N] [--temperature T]
@@ -21,18 +20,15 @@ the memories each layer keeps and the seed that reproduces the sample.
   --seed S         the sampler's seed (default: a random one, reported at the end)`;
 
 export function generateCommand(argv: string[]): void {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      checkpoint: { type: 'string' },
-      prompt: { type: 'string' },
-      tokens: { type: 'string' },
-      temperature: { type: 'string' },
-      'top-k': { type: 'string' },
-      seed: { type: 'string' },
-      threads: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const values = parseFlags('generate', argv, {
+    checkpoint: { type: 'string' },
+    prompt: { type: 'string' },
+    tokens: { type: 'string' },
+    temperature: { type: 'string' },
+    'top-k': { type: 'string' },
+    seed: { type: 'string' },
+    threads: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) return console.log(generateHelp);
   if (values.prompt === undefined) throw new CliError('generate: --prompt TEXT is required');
@@ -40,7 +36,7 @@ export function generateCommand(argv: string[]): void {
   const temperature = numberFlag('temperature', values.temperature, { min: 0, max: 1e6 }) ?? 1;
   const topK = numberFlag('top-k', values['top-k'], { integer: true, min: 0, max: 1 << 24 }) ?? 0;
   const seed = numberFlag('seed', values.seed, { integer: true, min: 0, max: 2 ** 32 - 1 }) ?? randomBytes(4).readUInt32LE();
-  const threads = numberFlag('threads', values.threads, { integer: true, min: 1, max: 1024 });
+  const threads = threadsFlag(values.threads);
   const saved = openCheckpoint('generate', values.checkpoint);
   if (threads !== undefined) kernels.setThreads(threads);
   let prompt: Int32Array;

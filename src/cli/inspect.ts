@@ -2,7 +2,6 @@
 // the text coloured by span, SVG charts, and the numbers as JSON.
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../io/file.js';
 import { kernels } from '../kernels/index.js';
 import { Vocabulary } from '../data/vocabulary.js';
@@ -13,7 +12,7 @@ import { playEpisode } from '../rl/episode.js';
 import { Random } from '../tensor/random.js';
 import { keptOverTime, spanHistogram } from '../report/inspect-charts.js';
 import { inspectPage, textPieces } from '../report/inspect-page.js';
-import { numberFlag, openCheckpoint } from './arguments.js';
+import { numberFlag, openCheckpoint, parseFlags, threadsFlag } from './arguments.js';
 
 /** Largest text file read (token vocabularies; byte vocabularies stop at --limit). */
 const MAX_TEXT_BYTES = 1 << 30;
@@ -36,23 +35,20 @@ Transformer-XL (a fixed window) and Adaptive-Span (per-head spans) checkpoints w
   --limit N   refuse texts longer than N tokens; an episode stops after N steps (default 200000)`;
 
 export function inspectCommand(argv: string[]): void {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      checkpoint: { type: 'string' },
-      text: { type: 'string' },
-      prompt: { type: 'string' },
-      out: { type: 'string' },
-      limit: { type: 'string' },
-      seed: { type: 'string' },
-      threads: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const values = parseFlags('inspect', argv, {
+    checkpoint: { type: 'string' },
+    text: { type: 'string' },
+    prompt: { type: 'string' },
+    out: { type: 'string' },
+    limit: { type: 'string' },
+    seed: { type: 'string' },
+    threads: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) return console.log(inspectHelp);
   if (!values.out) throw new CliError('inspect: --out DIR is required');
   const limit = numberFlag('limit', values.limit, { integer: true, min: 1, max: 1e8 }) ?? 200_000;
-  const threads = numberFlag('threads', values.threads, { integer: true, min: 1, max: 1024 });
+  const threads = threadsFlag(values.threads);
   const seed = numberFlag('seed', values.seed, { integer: true, min: 0, max: 2 ** 31 - 1 }) ?? 1;
   if (values.checkpoint && hasAgentCheckpoint(values.checkpoint)) {
     if (values.text !== undefined || values.prompt !== undefined) throw new CliError('inspect: an agent checkpoint is inspected on an episode it plays, not on --text or --prompt');

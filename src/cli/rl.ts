@@ -1,15 +1,15 @@
 // `expire-span rl`: trains an agent (A2C over parallel environments, the policy a sequence model
 // over the episode) on a memory task, with progress, checkpoints, resume and a final evaluation.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { kernels } from '../kernels/index.js';
-import { makeConfig, modelName, type ModelConfig } from '../model/config.js';
+import { makeConfig, modelName, trainingBytes, type ModelConfig } from '../model/config.js';
 import { A2CTrainer, DEFAULT_A2C, emptyRlStats, type A2COptions, type RlStats } from '../rl/a2c.js';
 import { Agent } from '../rl/agent.js';
 import { hasAgentCheckpoint, loadAgentCheckpoint, saveAgentCheckpoint, type AgentConfig } from '../rl/agent-checkpoint.js';
 import { ENVIRONMENTS, environmentKind } from '../rl/environments/index.js';
 import { playEpisode } from '../rl/episode.js';
 import { Random } from '../tensor/random.js';
-import { checkFitsInMemory, numberFlag } from './arguments.js';
+import { checkFitsInMemory, numberFlag, parseFlags, threadsFlag } from './arguments.js';
 import { CliError } from './errors.js';
 import { flagValue, MODEL_FLAGS } from './flags.js';
 
@@ -63,7 +63,7 @@ Options:
   --seed S --threads N --log-every N (default 100) --eval-episodes N (default 100)`;
 
 const A2C_FLAGS: Record<string, [keyof A2COptions, number, number]> = {
-  lr: ['lr', 0, 10],
+  lr: ['lr', 1e-12, 10],
   gamma: ['gamma', 0, 1],
   lambda: ['lambda', 0, 1],
   entropy: ['entropy', 0, 100],
@@ -91,17 +91,12 @@ export function rlCommand(argv: string[]): void {
   };
   for (const flag of Object.keys(A2C_FLAGS)) options[flag] = { type: 'string' };
   for (const [flag, [, kind]] of Object.entries(MODEL_FLAGS)) options[flag] = { type: kind === 'bool' ? 'boolean' : 'string' };
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({ args: argv, options, strict: true }) as { values: Record<string, string | boolean | undefined> });
-  } catch (e) {
-    throw new CliError((e as Error).message.replace(/^Unknown option '(.*)'.*$/s, 'unknown flag $1 (see `expire-span rl --help`)'));
-  }
+  const values = parseFlags('rl', argv, options);
   if (values.help) return console.log(rlHelp);
   const str = (flag: string) => values[flag] as string | undefined;
   const dir = str('checkpoint');
   if (!dir) throw new CliError('rl: --checkpoint DIR is required');
-  const threads = numberFlag('threads', str('threads'), { integer: true, min: 1, max: 1024 });
+  const threads = threadsFlag(str('threads'));
   const logEvery = numberFlag('log-every', str('log-every'), { integer: true, min: 1, max: 1e9 }) ?? 100;
   const evalEpisodes = numberFlag('eval-episodes', str('eval-episodes'), { integer: true, min: 0, max: 1e6 }) ?? 100;
   if (threads !== undefined) kernels.setThreads(threads);
@@ -132,7 +127,7 @@ export function rlCommand(argv: string[]): void {
     const modelConfig = makeConfig({ ...model, vocabSize: kind.observations(envOptions).length + 1 });
     if (modelConfig.compress) throw new CliError('rl: the Compressive Transformer is not supported as a policy (it runs whole blocks only)');
     const envs = numberFlag('envs', str('envs'), { integer: true, min: 1, max: 4096 }) ?? 16;
-    checkFitsInMemory(modelConfig, envs, 'this agent', 'environments', "--envs, --attn-lim, --mem-sz or the model's size");
+    checkFitsInMemory(trainingBytes(modelConfig, envs), 'this agent', `to train with ${envs} environments`, "--envs, --attn-lim, --mem-sz or the model's size");
     config = {
       version: 1,
       model: modelConfig,

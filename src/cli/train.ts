@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCorpus } from '../data/corpus.js';
 import { kernels } from '../kernels/index.js';
-import { makeConfig, modelName } from '../model/config.js';
+import { makeConfig, modelName, trainingBytes } from '../model/config.js';
 import { SequenceModel } from '../model/sequence-model.js';
 import { writeFileAtomic } from '../io/file.js';
 import { trainingCharts } from '../report/training-charts.js';
@@ -77,7 +77,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     const corpus = loadCorpus(options.data, { eos: options.dataEos });
     const config = makeConfig({ ...flags.model, vocabSize: corpus.vocab.size });
     // Refused up front rather than failing (or swapping) an allocation later.
-    checkFitsInMemory(config, Math.max(options.batchSz, options.testBatchSz), 'this config', 'streams', "--batch-sz, --attn-lim, --mem-sz or the model's size");
+    const streams = Math.max(options.batchSz, options.testBatchSz);
+    checkFitsInMemory(trainingBytes(config, streams), 'this config', `to train with ${streams} streams`, "--batch-sz, --attn-lim, --mem-sz or the model's size");
     trainer = new Trainer(new SequenceModel(config, options.seed), corpus, options);
   }
   const { model, corpus, options } = trainer;
@@ -105,6 +106,15 @@ export async function trainCommand(argv: string[]): Promise<void> {
     console.error(`\n${signal}: stopping after this batch (again to quit at once)`);
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  // A failed save (full disk, unwritable folder) leaves the previous checkpoint whole: say so.
+  const save = (to: string) => {
+    try {
+      saveCheckpoint(to, trainer);
+    } catch (e) {
+      const whole = hasCheckpoint(to) ? `the checkpoint in ${to} is still whole (each file is replaced only once written completely): make room and run the same command to resume` : 'no checkpoint was written';
+      throw new Error(`could not save a checkpoint at update ${trainer.step}: ${(e as Error).message}; ${whole}`);
+    }
+  };
   const stopped = () => {
     console.log(`stopped by ${stopBy} at update ${trainer.step} (epoch ${trainer.epoch + 1}, batch ${trainer.epochBlocks} of ${options.nbatches}); saved to ${dir}: resume with \`expire-span train --checkpoint ${dir}\``);
   };
@@ -126,7 +136,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     }
     progress.stop();
     if (!train) {
-      saveCheckpoint(dir, trainer);
+      save(dir);
       return stopped();
     }
     const ms = Number(process.hrtime.bigint() - started) / 1e6 / (options.nbatches - first);
@@ -148,9 +158,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
       skipped_updates: train.skipped,
     };
     trainer.history.push(record);
-    saveCheckpoint(dir, trainer);
+    save(dir);
     for (const [name, svg] of trainingCharts(trainer.history, corpus.metric)) writeFileAtomic(join(dir, name), svg);
-    if (flags.checkpointFreq > 0 && epoch % flags.checkpointFreq === 0) saveCheckpoint(join(dir, `epoch-${epoch}`), trainer);
+    if (flags.checkpointFreq > 0 && epoch % flags.checkpointFreq === 0) save(join(dir, `epoch-${epoch}`));
     console.log(
       `epoch ${epoch}: train ${describeLoss(train, corpus.metric)}, valid ${describeLoss(valid, corpus.metric)}, kept ${train.kept.map((k) => k.toFixed(0)).join('/')} memories per layer, ` +
         `${ms.toFixed(0)} ms/batch, ${Math.round(record.tokens_per_s).toLocaleString('en-US')} tok/s, peak ${peakMiB().toFixed(0)} MiB` +

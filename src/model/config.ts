@@ -148,13 +148,13 @@ export function makeConfig(partial: Partial<ModelConfig> & { vocabSize: number }
   int('memSz', 1, 1 << 20);
   int('attnLim', 1);
   real('dropout', (v) => v >= 0 && v < 1, 'in [0, 1)');
-  real('expireSpanLoss', (v) => v >= 0, 'a non-negative number');
-  real('expireSpanRamp', (v) => v > 0, 'a positive number (the mask ramps from 1 to 0 over this many steps)');
+  real('expireSpanLoss', (v) => v >= 0 && v <= 1e3, 'in [0, 1000]');
+  int('expireSpanRamp', 1);
   real('expireSpanInitPercentage', (v) => v > 0 && v < 1, 'in (0, 1)');
-  real('expireSpanPreDiv', (v) => v > 0, 'a positive number');
+  real('expireSpanPreDiv', (v) => v > 0 && v <= 1e6, 'in (0, 1e6]');
   real('expireSpanLayerdrop', (v) => v >= 0 && v < 1, 'in [0, 1)');
-  real('adaptSpanLoss', (v) => v >= 0, 'a non-negative number');
-  real('adaptSpanLen', (v) => v > 0, 'a positive number');
+  real('adaptSpanLoss', (v) => v >= 0 && v <= 1e3, 'in [0, 1000]');
+  real('adaptSpanLen', (v) => v > 0 && v <= 1 << 24, `in (0, ${1 << 24}]`);
   real('adaptSpanInit', (v) => v >= 0 && v <= 1, 'in [0, 1]');
   int('adaptSpanTrimStep', 1);
   int('compressRate', 1, 1 << 20);
@@ -231,10 +231,27 @@ export function approximateParameters(c: ModelConfig): number {
  * feed-forward and norms), doubled for the gradients in flight; every memory budget full.
  */
 export function trainingBytes(c: ModelConfig, batch: number): number {
-  const M = c.memSz, H = c.hidSz, inner = c.nheads * c.headDim;
-  const L = c.attnLim + (c.expireSpan ? c.expireSpanRamp : 0) + (c.compress ? compressedLength(c) : 0);
-  const rows = batch * (L + M);
-  const perLayer = rows * (H + 2 * inner) + batch * c.nheads * M * (L + M) + batch * M * (2 * c.innerHidSz + 6 * H + inner);
-  const floats = 4 * approximateParameters(c) + batch * L * H * c.nlayers + 2 * (c.nlayers * perLayer + 2 * batch * M * c.vocabSize);
+  const M = c.memSz, L = memoryLength(c), H = c.hidSz;
+  const floats = 4 * approximateParameters(c) + batch * L * H * c.nlayers + 2 * (c.nlayers * layerFloats(c, batch) + 2 * batch * M * c.vocabSize);
   return 4 * floats;
+}
+
+/**
+ * An upper estimate of the bytes evaluation (or streaming) takes with `batch` streams: the
+ * parameters, the memories carried between blocks, and the working set of a layer or two at a
+ * time (nothing is saved for backward).
+ */
+export function evaluationBytes(c: ModelConfig, batch: number): number {
+  return 4 * (approximateParameters(c) + batch * memoryLength(c) * c.hidSz * c.nlayers + 2 * (layerFloats(c, batch) + batch * c.memSz * c.vocabSize));
+}
+
+/** The longest memory a layer attends to: attn-lim, plus the ramp or the compressed memories. */
+function memoryLength(c: ModelConfig): number {
+  return c.attnLim + (c.expireSpan ? c.expireSpanRamp : 0) + (c.compress ? compressedLength(c) : 0);
+}
+
+/** The floats one layer's block holds: packed memory, keys and values, attention weights, feed-forward, norms. */
+function layerFloats(c: ModelConfig, batch: number): number {
+  const M = c.memSz, H = c.hidSz, inner = c.nheads * c.headDim, L = memoryLength(c);
+  return batch * (L + M) * (H + 2 * inner) + batch * c.nheads * M * (L + M) + batch * M * (2 * c.innerHidSz + 6 * H + inner);
 }
