@@ -183,15 +183,15 @@ es::AttentionArgs attention_args(const CallbackInfo& info) {
   a.seed = static_cast<unsigned>(info[19].As<Napi::Number>().Uint32Value());
   return a;
 }
-// (..., out, probs, aux)
+// (..., out, aux)
 Value AttentionForward(const CallbackInfo& info) {
-  es::attention_forward(attention_args(info), f32(info, 20), f32(info, 21), f32(info, 22));
+  es::attention_forward(attention_args(info), f32(info, 20), f32(info, 21));
   return info.Env().Undefined();
 }
-// (..., probs, dout, auxGrad, dq, dk, dv, dkeyPe, dspans)
+// (..., dout, auxGrad, dq, dk, dv, dkeyPe, dspans)
 Value AttentionBackward(const CallbackInfo& info) {
   es::attention_backward(attention_args(info), f32(info, 20), f32(info, 21), f32(info, 22),
-                         f32(info, 23), f32(info, 24), f32(info, 25), f32(info, 26), f32(info, 27));
+                         f32(info, 23), f32(info, 24), f32(info, 25), f32(info, 26));
   return info.Env().Undefined();
 }
 // (x, rows, width, rate, out)

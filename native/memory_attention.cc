@@ -95,7 +95,7 @@ inline float exp_nonpositive(float x) {
 
 // Per-thread scratch, reused across calls: M x Lb matrices and M x P position terms.
 struct Scratch {
-  std::vector<float> w, dw, qpe, norms, x;
+  std::vector<float> p, w, dw, qpe, dqpe, norms, x;
   float* get(std::vector<float>& v, size_t n) {
     if (v.size() < n) v.resize(n);
     return v.data();
@@ -177,8 +177,9 @@ ES_MULTIVERSION float weights_row(const AttentionArgs& a, const float* pr, const
 }
 
 // From the scaled logits in p (M x Lb, row m at m * lb), writes the softmax probabilities back
-// into p (0 outside the softmax) and the weights that multiply the values into w.
-ES_MULTIVERSION void softmax_rows(const AttentionArgs& a, int b, int h, const float* qpe, float* p, float* w, float* x, float scale) {
+// into p (0 outside the softmax), the weights that multiply the values into w and their
+// renormalisation factors into norms (M).
+ES_MULTIVERSION void softmax_rows(const AttentionArgs& a, int b, int h, const float* qpe, float* p, float* w, float* norms, float* x, float scale) {
   const long base = a.offsets[b], lb = a.offsets[b + 1] - base;
   const long slot0 = static_cast<long>(a.heads) * a.block * base + static_cast<long>(h) * a.block * lb;
   for (int m = 0; m < a.block; m++) {
@@ -197,36 +198,47 @@ ES_MULTIVERSION void softmax_rows(const AttentionArgs& a, int b, int h, const fl
     const float inv = total > 0.f ? 1.f / total : 0.f;
 #pragma omp simd
     for (long i = 0; i < lb; i++) pr[i] *= inv;
-    if (!weights_are_probs(a)) weights_row(a, pr, x, lb, slot0 + m * lb, w + m * lb);
+    if (!weights_are_probs(a)) norms[m] = weights_row(a, pr, x, lb, slot0 + m * lb, w + m * lb);
   }
+}
+
+// The softmax probabilities p (M x Lb) of one (stream, head), the weights w and their norms (see
+// softmax_rows). Backward calls this again rather than keeping B x K x M x Lb probabilities from
+// forward: the same operations in the same order give the same numbers, for one more M x Lb x D
+// product.
+void head_probs(const AttentionArgs& a, int b, int h, Scratch& s, float* p, float* w, float* norms) {
+  const Head hd = head_of(a, b, h);
+  const long lb = a.offsets[b + 1] - a.offsets[b];
+  const float scale = 1.f / std::sqrt(static_cast<float>(a.head_dim));
+  float* x = s.get(s.x, lb);
+  float* qpe = s.get(s.qpe, static_cast<size_t>(a.block) * std::max(1, a.pe_len));
+  gemm_view(false, true, a.block, static_cast<int>(lb), a.head_dim, scale, hd.q, hd.width, hd.k, hd.width, 0.f, p, lb);
+  position_scores(a, hd, qpe);
+  softmax_rows(a, b, h, qpe, p, w, norms, x, scale);
 }
 
 }  // namespace
 
-void attention_forward(const AttentionArgs& a, float* out, float* probs, float* aux) {
+void attention_forward(const AttentionArgs& a, float* out, float* aux) {
   const int M = a.block, K = a.heads, D = a.head_dim;
   const long width = static_cast<long>(K) * D;
-  const float scale = 1.f / std::sqrt(static_cast<float>(D));
   parallel_for(a.batch, [&](int b) {
     thread_local Scratch s;
-    const long base = a.offsets[b], lb = a.offsets[b + 1] - base;
+    const long lb = a.offsets[b + 1] - a.offsets[b];
     if (a.mode == kExpire) aux[b] = expire_aux(a, b);
+    float* p = s.get(s.p, static_cast<size_t>(M) * lb);  // M x Lb
     float* w = s.get(s.w, static_cast<size_t>(M) * lb);
-    float* x = s.get(s.x, lb);
-    float* qpe = s.get(s.qpe, static_cast<size_t>(M) * std::max(1, a.pe_len));
+    float* norms = s.get(s.norms, M);
     for (int h = 0; h < K; h++) {
       const Head hd = head_of(a, b, h);
-      float* p = probs + static_cast<long>(K) * M * base + static_cast<long>(h) * M * lb;  // M x Lb
-      gemm_view(false, true, M, static_cast<int>(lb), D, scale, hd.q, width, hd.k, width, 0.f, p, lb);
-      position_scores(a, hd, qpe);
-      softmax_rows(a, b, h, qpe, p, w, x, scale);
+      head_probs(a, b, h, s, p, w, norms);
       gemm_view(false, false, M, D, static_cast<int>(lb), 1.f, weights_are_probs(a) ? p : w, lb, hd.v, width, 0.f,
                 out + static_cast<long>(b) * M * width + h * D, width);
     }
   });
 }
 
-void attention_backward(const AttentionArgs& a, const float* probs, const float* dout,
+void attention_backward(const AttentionArgs& a, const float* dout,
                         const float* aux_grad, float* dq, float* dk, float* dv, float* dkey_pe,
                         float* dspans) {
   const int M = a.block, K = a.heads, D = a.head_dim, P = a.pe_len;
@@ -256,23 +268,18 @@ void attention_backward(const AttentionArgs& a, const float* probs, const float*
           dspans[i] += aux_grad[b] * count / a.ramp / M;
         }
       }
+      float* p = s.get(s.p, static_cast<size_t>(M) * lb);
       float* w = s.get(s.w, static_cast<size_t>(M) * lb);
       float* ds = s.get(s.dw, static_cast<size_t>(M) * lb);
-      float* dqpe = s.get(s.qpe, static_cast<size_t>(M) * std::max(1, P));
+      float* dqpe = s.get(s.dqpe, static_cast<size_t>(M) * std::max(1, P));
+      float* norms = s.get(s.norms, M);
+      float* x = s.get(s.x, lb);
       for (int h = 0; h < K; h++) {
         const Head hd = head_of(a, b, h);
         const long qoff = static_cast<long>(b) * M * width + h * D;
-        const float* p = probs + static_cast<long>(K) * M * base + static_cast<long>(h) * M * lb;
         const long slot0 = static_cast<long>(K) * M * base + static_cast<long>(h) * M * lb;
-        // w = p c norm drop, recomputed from the saved softmax.
-        float* x = s.get(s.x, lb);
-        float* norms = s.get(s.norms, M);
-        if (!weights_are_probs(a)) {
-          for (int m = 0; m < M; m++) {
-            mask_row(a, base, lb, visible(a, lb, m), m, h, x);
-            norms[m] = weights_row(a, p + m * lb, x, lb, slot0 + m * lb, w + m * lb);
-          }
-        }
+        // p, and w = p c norm drop, as forward computed them.
+        head_probs(a, b, h, s, p, w, norms);
         // dV += W^T dOut; raw dW = dOut V^T (before the dropout factor).
         gemm_view(true, false, static_cast<int>(lb), D, M, 1.f, weights_are_probs(a) ? p : w, lb, dout + qoff, width, 1.f, dv + (base * width) + h * D, width);
         gemm_view(false, true, M, static_cast<int>(lb), D, 1.f, dout + qoff, width, hd.v, width, 0.f, ds, lb);

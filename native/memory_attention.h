@@ -21,10 +21,11 @@ struct AttentionArgs {
   unsigned seed;   // of the dropout mask: element = the weight's probs slot
 };
 
-// out: (B*M) x (K*D); probs: K*M*rows; aux: B (expire mode)
-void attention_forward(const AttentionArgs& a, float* out, float* probs, float* aux);
+// out: (B*M) x (K*D); aux: B (expire mode)
+void attention_forward(const AttentionArgs& a, float* out, float* aux);
 // Accumulates into dq, dk, dv, dkey_pe and (expire, adaptive) dspans. aux_grad: B (expire).
-void attention_backward(const AttentionArgs& a, const float* probs, const float* dout,
+// The attention weights are recomputed, not kept from forward.
+void attention_backward(const AttentionArgs& a, const float* dout,
                         const float* aux_grad, float* dq, float* dk, float* dv, float* dkey_pe,
                         float* dspans);
 

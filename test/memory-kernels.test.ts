@@ -68,13 +68,13 @@ const f64 = (n: number, lo = -1, hi = 1) => Float64Array.from({ length: n }, () 
 const f32 = (n: number, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * random());
 
 function forward<F extends FloatArray>(k: Kernels<F>, c: Case, x: ReturnType<typeof buffers<F>>, make: (n: number) => F) {
-  const out = make(c.batch * c.block * c.heads * c.headDim), probs = make(c.heads * c.block * c.rows), aux = make(c.mode === AttentionMode.Expire ? c.batch : 0);
-  k.attentionForward(c.mode, c.batch, c.block, c.heads, c.headDim, c.peLen, c.window, c.rate, c.compressed, x.q, x.k, x.v, c.offsets, x.keyPe, x.spans, x.counters, c.ramp, c.limit, c.dropout, c.seed, out, probs, aux);
-  return { out, probs, aux };
+  const out = make(c.batch * c.block * c.heads * c.headDim), aux = make(c.mode === AttentionMode.Expire ? c.batch : 0);
+  k.attentionForward(c.mode, c.batch, c.block, c.heads, c.headDim, c.peLen, c.window, c.rate, c.compressed, x.q, x.k, x.v, c.offsets, x.keyPe, x.spans, x.counters, c.ramp, c.limit, c.dropout, c.seed, out, aux);
+  return { out, aux };
 }
 
-function backward<F extends FloatArray>(k: Kernels<F>, c: Case, x: ReturnType<typeof buffers<F>>, probs: F, dout: F, auxGrad: F, g: { q: F; k: F; v: F; keyPe: F; spans: F }) {
-  k.attentionBackward(c.mode, c.batch, c.block, c.heads, c.headDim, c.peLen, c.window, c.rate, c.compressed, x.q, x.k, x.v, c.offsets, x.keyPe, x.spans, x.counters, c.ramp, c.limit, c.dropout, c.seed, probs, dout, auxGrad, g.q, g.k, g.v, g.keyPe, g.spans);
+function backward<F extends FloatArray>(k: Kernels<F>, c: Case, x: ReturnType<typeof buffers<F>>, dout: F, auxGrad: F, g: { q: F; k: F; v: F; keyPe: F; spans: F }) {
+  k.attentionBackward(c.mode, c.batch, c.block, c.heads, c.headDim, c.peLen, c.window, c.rate, c.compressed, x.q, x.k, x.v, c.offsets, x.keyPe, x.spans, x.counters, c.ramp, c.limit, c.dropout, c.seed, dout, auxGrad, g.q, g.k, g.v, g.keyPe, g.spans);
 }
 
 describe('memory attention: backward matches finite differences (float64 reference)', () => {
@@ -92,9 +92,8 @@ describe('memory attention: backward matches finite differences (float64 referen
           if (mode === AttentionMode.Expire) for (let b = 0; b < c.batch; b++) s += rAux[b] * aux[b];
           return s;
         };
-        const { probs } = forward(ref, c, x, zeros);
         const g = { q: zeros(x.q.length), k: zeros(x.k.length), v: zeros(x.v.length), keyPe: zeros(x.keyPe.length), spans: zeros(x.spans.length) };
-        backward(ref, c, x, probs, r, rAux, g);
+        backward(ref, c, x, r, rAux, g);
         const names: ('q' | 'k' | 'v' | 'keyPe' | 'spans')[] = ['q', 'k', 'v', 'keyPe', 'spans'];
         for (const name of names) {
           const buf = x[name];
@@ -116,11 +115,12 @@ describe('memory attention: backward matches finite differences (float64 referen
 
   it('a query never sees itself or later keys, and sees only its window', () => {
     const c: Case = { mode: AttentionMode.Window, batch: 1, block: 3, heads: 1, headDim: 2, peLen: 2, window: 2, rate: 1, compressed: 0, offsets: Int32Array.of(0, 5), rows: 5, ramp: 1, limit: Infinity, dropout: 0, seed: 0 };
-    const x = buffers(c, f64);
-    const { probs } = forward(ref, c, x, (n) => new Float64Array(n));
+    // One value per key, one-hot (headDim = rows): out[m * 5 + i] is query m's weight on key i.
+    const x = { ...buffers({ ...c, headDim: 5 }, f64), v: Float64Array.from({ length: 25 }, (_, j) => (j % 6 === 0 ? 1 : 0)) };
+    const { out } = forward(ref, { ...c, headDim: 5 }, x, (n) => new Float64Array(n));
     // Query m sits at key 2 + m and sees keys 2 + m - 2 and 2 + m - 1.
     for (let m = 0; m < 3; m++) {
-      for (let i = 0; i < 5; i++) assert.equal(probs[m * 5 + i] > 0, i >= m && i < m + 2, `query ${m}, key ${i}`);
+      for (let i = 0; i < 5; i++) assert.equal(out[m * 5 + i] > 0, i >= m && i < m + 2, `query ${m}, key ${i}`);
     }
   });
 });
@@ -158,12 +158,11 @@ describe('memory kernels: native matches the reference', { skip: forcedTypescrip
         const zeros = (n: number) => new Float32Array(n);
         const want = forward(ref as unknown as Kernels, c, x, zeros), got = forward(nativeKernels!, c, x, zeros);
         assertClose(got.out, want.out, 'out', 1e-4, 1e-5);
-        assertClose(got.probs, want.probs, 'probs', 1e-4, 1e-6);
         if (mode === AttentionMode.Expire) assertClose(got.aux, want.aux, 'aux', 1e-4, 1e-5);
         const dout = f32(got.out.length), auxGrad = f32(got.aux.length);
         const grads = () => ({ q: f32(x.q.length), k: f32(x.k.length), v: f32(x.v.length), keyPe: f32(x.keyPe.length), spans: f32(x.spans.length) });
         const gr = grads(), gn = { q: gr.q.slice(), k: gr.k.slice(), v: gr.v.slice(), keyPe: gr.keyPe.slice(), spans: gr.spans.slice() };
-        for (const [k, g] of [[ref as unknown as Kernels, gr], [nativeKernels!, gn]] as const) backward(k, c, x, want.probs, dout, auxGrad, g);
+        for (const [k, g] of [[ref as unknown as Kernels, gr], [nativeKernels!, gn]] as const) backward(k, c, x, dout, auxGrad, g);
         for (const name of ['q', 'k', 'v', 'keyPe', 'spans'] as const) assertClose(gn[name], gr[name], `d${name}`, 1e-4, 1e-5);
 
         const width = 3, hidden = f32(c.rows * width);

@@ -154,16 +154,16 @@ describe('memory', () => {
         }
         for (let m = 0; m < block; m++) [nextCounters[nextOffsets[b + 1] - block + m], nextSpans[nextOffsets[b + 1] - block + m]] = [-m, 5];
       }
-      const n = rows + 2 * block, probs = new Float32Array(block * n), out = new Float32Array(batch * block), aux = new Float32Array(batch);
-      const ones = new Float32Array(n).fill(1);
-      kernels.attentionForward(AttentionMode.Expire, batch, block, 1, 1, 1, 1 << 30, 1, 0, new Float32Array(batch * block), ones, ones, nextOffsets, new Float32Array(1), nextSpans, nextCounters, ramp, Infinity, 0, 0, out, probs, aux);
+      // One-hot values (headDim = n): out[(b * block + m) * n + row] is query m's weight on that row.
+      const n = rows + 2 * block, out = new Float32Array(batch * block * n), aux = new Float32Array(batch);
+      const identity = Float32Array.from({ length: n * n }, (_, j) => (j % (n + 1) === 0 ? 1 : 0));
+      kernels.attentionForward(AttentionMode.Expire, batch, block, 1, n, 1, 1 << 30, 1, 0, new Float32Array(batch * block * n), new Float32Array(n * n), identity, nextOffsets, new Float32Array(n), nextSpans, nextCounters, ramp, Infinity, 0, 0, out, aux);
       for (let b = 0; b < batch; b++) {
         const keptCounters = new Set([...kept.c.subarray(kept.o[b], kept.o[b + 1])]);
-        const lb = nextOffsets[b + 1] - nextOffsets[b];
         for (let i = 0; i < lengths[b]; i++) {
-          // Seen by some query of the next block (probs > 0), or it is the block just processed.
+          // Seen by some query of the next block (a weight > 0), or it is the block just processed.
           let seen = false;
-          for (let m = 0; m < block; m++) seen ||= probs[block * nextOffsets[b] + m * lb + i] > 0;
+          for (let m = 0; m < block; m++) seen ||= out[(b * block + m) * n + nextOffsets[b] + i] > 0;
           const inBlock = i >= lengths[b] - block;
           assert.equal(keptCounters.has(counters[offsets[b] + i] + block), seen || inBlock, `trial ${trial}, stream ${b}, memory ${i}`);
         }
@@ -179,11 +179,10 @@ describe('memory', () => {
       const cap = r() < 0.5 ? Infinity : 8;
       const width = 2, zero = (k: number) => new Float32Array(k);
       const q = Float32Array.from({ length: block * width }, () => r()), kv = Float32Array.from({ length: lb * width }, () => r());
-      const probs = zero(block * lb), offsets = Int32Array.of(0, lb);
-      kernels.attentionForward(AttentionMode.Expire, batch, block, 1, width, block, 1 << 30, 1, 0, q, kv, kv, offsets, zero(width * block), spans, counters, ramp, cap, 0, 0, zero(block * width), probs, zero(1));
+      const offsets = Int32Array.of(0, lb);
       // Only the span loss has a gradient (dout = 0, d loss / d aux = 1).
       const dspans = zero(lb);
-      kernels.attentionBackward(AttentionMode.Expire, batch, block, 1, width, block, 1 << 30, 1, 0, q, kv, kv, offsets, zero(width * block), spans, counters, ramp, cap, 0, 0, probs, zero(block * width), Float32Array.of(1), zero(block * width), zero(lb * width), zero(lb * width), zero(width * block), dspans);
+      kernels.attentionBackward(AttentionMode.Expire, batch, block, 1, width, block, 1 << 30, 1, 0, q, kv, kv, offsets, zero(width * block), spans, counters, ramp, cap, 0, 0, zero(block * width), Float32Array.of(1), zero(block * width), zero(lb * width), zero(lb * width), zero(width * block), dspans);
       for (let i = 0; i < lb; i++) {
         let pairs = 0;
         for (let m = 0; m < block; m++) {

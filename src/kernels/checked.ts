@@ -279,20 +279,18 @@ export function checked<K extends Kernels>(k: K): K {
       perCol('sumRows', 'dbias', dbias, cols);
       k.sumRows(dy, dbias, rows, cols);
     },
-    attentionForward(mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, dropout, seed, out, probs, aux) {
+    attentionForward(mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, dropout, seed, out, aux) {
       const op = 'attentionForward';
-      const rows = attention(op, mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, dropout, seed);
+      attention(op, mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, dropout, seed);
       mat(op, 'out', out, batch * block, heads * headDim);
-      mat(op, 'probs', probs, heads * block, rows);
       if (mode === 1) perRow(op, 'aux', aux, batch);
       else f32(op, 'aux', aux);
-      k.attentionForward(mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, dropout, seed, out, probs, aux);
+      k.attentionForward(mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, dropout, seed, out, aux);
     },
-    attentionBackward(mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, dropout, seed, probs, dout, auxGrad, dq, dk, dv, dkeyPe, dspans) {
+    attentionBackward(mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, dropout, seed, dout, auxGrad, dq, dk, dv, dkeyPe, dspans) {
       const op = 'attentionBackward';
       const rows = attention(op, mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, dropout, seed);
       const width = heads * headDim;
-      mat(op, 'probs', probs, heads * block, rows);
       mat(op, 'dout', dout, batch * block, width);
       mat(op, 'dq', dq, batch * block, width);
       mat(op, 'dk', dk, rows, width);
@@ -302,7 +300,7 @@ export function checked<K extends Kernels>(k: K): K {
       f32(op, 'dspans', dspans);
       if (mode === 1) perRow(op, 'auxGrad', auxGrad, batch);
       if (mode === 1 || mode === 2) perRow(op, 'dspans', dspans, spans.length);
-      k.attentionBackward(mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, dropout, seed, probs, dout, auxGrad, dq, dk, dv, dkeyPe, dspans);
+      k.attentionBackward(mode, batch, block, heads, headDim, peLen, window, rate, compressed, q, kk, v, offsets, keyPe, spans, counters, ramp, limit, dropout, seed, dout, auxGrad, dq, dk, dv, dkeyPe, dspans);
     },
     meanPoolRows(x, rows, width, rate, out) {
       const op = 'meanPoolRows';

@@ -100,20 +100,22 @@ export interface Kernels<F extends FloatArray = Float32Array> {
    * compressed: compressive mode. spans: expire mode one per row, adaptive mode one per head (or
    * one); counters: expire mode, one per row; either may be empty when unused. ramp: the mask's
    * ramp R; limit: expire mode's span cap, adaptive mode's span scale. dropout: probability of
-   * dropping each attention weight (after renormalisation), mask drawn from (seed, probs slot).
-   * Writes out (like q), probs (heads*block*rows) and, in expire mode, aux (batch).
+   * dropping each attention weight (after renormalisation), mask drawn from (seed, slot), the
+   * slot of the weight of stream b, head h, query m and row i being heads*block*offsets[b] +
+   * (h*block + m)*Lb + i - offsets[b]. Writes out (like q) and, in expire mode, aux (batch).
    */
   attentionForward(
     mode: number, batch: number, block: number, heads: number, headDim: number, peLen: number, window: number, rate: number, compressed: number,
     q: F, k: F, v: F, offsets: Int32Array, keyPe: F, spans: F, counters: F, ramp: number, limit: number, dropout: number, seed: number,
-    out: F, probs: F, aux: F,
+    out: F, aux: F,
   ): void;
   /** Adds the gradients of attentionForward's out (dout) and aux (auxGrad: batch) into dq, dk,
-   * dv, dkeyPe and, in expire and adaptive modes, dspans. */
+   * dv, dkeyPe and, in expire and adaptive modes, dspans. The attention weights are recomputed
+   * from q, k and keyPe: nothing of forward's is kept. */
   attentionBackward(
     mode: number, batch: number, block: number, heads: number, headDim: number, peLen: number, window: number, rate: number, compressed: number,
     q: F, k: F, v: F, offsets: Int32Array, keyPe: F, spans: F, counters: F, ramp: number, limit: number, dropout: number, seed: number,
-    probs: F, dout: F, auxGrad: F, dq: F, dk: F, dv: F, dkeyPe: F, dspans: F,
+    dout: F, auxGrad: F, dq: F, dk: F, dv: F, dkeyPe: F, dspans: F,
   ): void;
   /**
    * Keeps the memories still alive at the next block and ages them by `block` (definition in

@@ -62,11 +62,20 @@ function logit(s: Settings, q: FloatArray, qo: number, k: FloatArray, keyPe: Flo
   return v / Math.sqrt(s.headDim);
 }
 
+/** The keys in query m's softmax (head h, stream b) and their probabilities. */
+function rowProbs(s: Settings, q: FloatArray, qo: number, k: FloatArray, keyPe: FloatArray, offsets: Int32Array, b: number, h: number, m: number): { keys: Visible[]; p: number[] } {
+  const keys = visibleKeys(s, offsets, b, h, m).filter((key) => inSoftmax(s, key));
+  const logits = keys.map((key) => logit(s, q, qo, k, keyPe, key, h));
+  const max = logits.reduce((a, z) => Math.max(a, z), -Infinity);
+  const total = logits.reduce((acc, z) => acc + Math.exp(z - max), 0);
+  return { keys, p: logits.map((z) => Math.exp(z - max) / total) };
+}
+
 export function attentionForward(
   mode: number, batch: number, block: number, heads: number, headDim: number, peLen: number, window: number, rate: number, compressed: number,
   q: FloatArray, k: FloatArray, v: FloatArray, offsets: Int32Array, keyPe: FloatArray,
   spans: FloatArray, counters: FloatArray, ramp: number, limit: number, dropout: number, seed: number,
-  out: FloatArray, probs: FloatArray, aux: FloatArray,
+  out: FloatArray, aux: FloatArray,
 ): void {
   const s: Settings = { mode, batch, block, heads, headDim, peLen, window, rate, compressed, spans, counters, ramp, limit };
   const width = heads * headDim;
@@ -87,17 +96,12 @@ export function attentionForward(
     for (let h = 0; h < heads; h++) {
       for (let m = 0; m < block; m++) {
         const qo = (b * block + m) * width + h * headDim;
-        const po = heads * block * base + (h * block + m) * lb - base; // + row gives the slot
-        for (let i = 0; i < lb; i++) probs[po + base + i] = 0;
-        const keys = visibleKeys(s, offsets, b, h, m).filter((key) => inSoftmax(s, key));
-        const logits = keys.map((key) => logit(s, q, qo, k, keyPe, key, h));
-        const max = logits.reduce((a, z) => Math.max(a, z), -Infinity);
-        const total = logits.reduce((acc, z) => acc + Math.exp(z - max), 0);
-        keys.forEach((key, j) => (probs[po + key.row] = Math.exp(logits[j] - max) / total));
-        const norm = masked(s) ? 1 / (keys.reduce((acc, key) => acc + probs[po + key.row] * clamp01(key.x), 0) + EPS) : 1;
+        const po = heads * block * base + (h * block + m) * lb - base; // + row gives the dropout slot
+        const { keys, p } = rowProbs(s, q, qo, k, keyPe, offsets, b, h, m);
+        const norm = masked(s) ? 1 / (keys.reduce((acc, key, j) => acc + p[j] * clamp01(key.x), 0) + EPS) : 1;
         for (let d = 0; d < headDim; d++) out[qo + d] = 0;
-        for (const key of keys) {
-          const w = probs[po + key.row] * clamp01(key.x) * norm * dropoutFactor(seed, po + key.row, dropout);
+        for (const [j, key] of keys.entries()) {
+          const w = p[j] * clamp01(key.x) * norm * dropoutFactor(seed, po + key.row, dropout);
           for (let d = 0; d < headDim; d++) out[qo + d] += w * v[key.row * width + h * headDim + d];
         }
       }
@@ -109,7 +113,7 @@ export function attentionBackward(
   mode: number, batch: number, block: number, heads: number, headDim: number, peLen: number, window: number, rate: number, compressed: number,
   q: FloatArray, k: FloatArray, v: FloatArray, offsets: Int32Array, keyPe: FloatArray,
   spans: FloatArray, counters: FloatArray, ramp: number, limit: number, dropout: number, seed: number,
-  probs: FloatArray, dout: FloatArray, auxGrad: FloatArray,
+  dout: FloatArray, auxGrad: FloatArray,
   dq: FloatArray, dk: FloatArray, dv: FloatArray, dkeyPe: FloatArray, dspans: FloatArray,
 ): void {
   const s: Settings = { mode, batch, block, heads, headDim, peLen, window, rate, compressed, spans, counters, ramp, limit };
@@ -132,8 +136,7 @@ export function attentionBackward(
       for (let m = 0; m < block; m++) {
         const qo = (b * block + m) * width + h * headDim;
         const po = heads * block * base + (h * block + m) * lb - base;
-        const keys = visibleKeys(s, offsets, b, h, m).filter((key) => inSoftmax(s, key));
-        const p = keys.map((key) => probs[po + key.row]);
+        const { keys, p } = rowProbs(s, q, qo, k, keyPe, offsets, b, h, m);
         const c = keys.map((key) => clamp01(key.x));
         const norm = masked(s) ? 1 / (keys.reduce((acc, _, j) => acc + p[j] * c[j], 0) + EPS) : 1;
         // Through dropout and the values: dw_j = drop_j (dout . v_j); dv_j += w_j drop_j dout.

@@ -83,16 +83,15 @@ export function memoryAttention(t: Tape, s: AttentionSpec, q: Tensor, k: Tensor,
   const spanData = spans?.data ?? none;
   const out = t.tensor(q.shape, t.tracks(q, k, v, keyPe, spans));
   const aux = expire ? t.tensor([s.batch], t.tracks(spans)) : null;
-  const probs = t.scratch(s.heads * s.block * rows);
   const dims = [s.mode, s.batch, s.block, s.heads, s.headDim, peLen, s.window, s.rate, s.compressed] as const;
-  kernels.attentionForward(...dims, q.data, k.data, v.data, layout.offsets, keyPe.data, spanData, counters, s.ramp, s.limit, s.dropout, s.seed, out.data, probs, aux?.data ?? none);
+  kernels.attentionForward(...dims, q.data, k.data, v.data, layout.offsets, keyPe.data, spanData, counters, s.ramp, s.limit, s.dropout, s.seed, out.data, aux?.data ?? none);
   if (out.requiresGrad || aux?.requiresGrad) {
     t.record(() => {
       // Inputs that need no gradient still get a buffer: the kernel writes all of them.
       const grad = (x: Tensor | null) => (x === null ? none : x.requiresGrad ? t.gradOf(x) : t.scratch(x.size, true));
       const auxGrad = aux === null ? none : aux.requiresGrad ? t.gradOf(aux) : t.scratch(s.batch, true);
       kernels.attentionBackward(...dims, q.data, k.data, v.data, layout.offsets, keyPe.data, spanData, counters, s.ramp, s.limit, s.dropout, s.seed,
-        probs, t.gradOf(out), auxGrad, grad(q), grad(k), grad(v), grad(keyPe), grad(spans));
+        t.gradOf(out), auxGrad, grad(q), grad(k), grad(v), grad(keyPe), grad(spans));
     }, out, aux);
   }
   return { out, aux };
