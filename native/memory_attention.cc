@@ -167,6 +167,7 @@ inline void add_position(const AttentionArgs& a, const Row& r, const float* qpe_
 // The weights that multiply the values, w = p c norm drop, for one row; returns norm.
 ES_MULTIVERSION float weights_row(const AttentionArgs& a, const float* pr, const float* x, long lb, long slot, float* wr) {
   double pc = 0;
+#pragma omp simd reduction(+ : pc)
   for (long i = 0; i < lb; i++) pc += pr[i] * (in_softmax(x[i]) ? clamp01(x[i]) : 0.f);
   const float norm = masked(a) ? static_cast<float>(1.0 / (pc + kEps)) : 1.f;
 #pragma omp simd
@@ -188,6 +189,7 @@ ES_MULTIVERSION void softmax_rows(const AttentionArgs& a, int b, int h, const fl
     mask_row(a, base, lb, r, m, h, x);
     add_position(a, r, qpe + static_cast<long>(m) * a.pe_len, scale, pr);
     float max = -INFINITY;
+#pragma omp simd reduction(max : max)
     for (long i = 0; i < lb; i++) max = std::max(max, in_softmax(x[i]) ? pr[i] : -INFINITY);
     float total = 0.f;
 #pragma omp simd reduction(+ : total)
@@ -297,6 +299,7 @@ void attention_backward(const AttentionArgs& a, const float* dout,
             // the mask gets da p / R where 0 <= x <= 1 (and the span is under the cap).
             const float norm = norms[m];
             float g = 0.f;
+#pragma omp simd reduction(+ : g)
             for (long i = 0; i < lb; i++) g += in_softmax(x[i]) ? pr[i] * clamp01(x[i]) * norm * dr[i] : 0.f;
             float dz_sum = 0.f;
             for (long i = 0; i < lb; i++) {
