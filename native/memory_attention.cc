@@ -87,9 +87,8 @@ inline float exp_nonpositive(float x) {
   p = p * r + 0.5f;
   p = p * r + 1.f;
   p = p * r + 1.f;
-  const int32_t bits = (static_cast<int32_t>(std::max(n, -126.f)) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
+  // 2^n from its exponent bits.
+  const float scale = __builtin_bit_cast(float, (static_cast<int32_t>(n > -126.f ? n : -126.f) + 127) << 23);
   return x < -87.3f ? 0.f : p * scale;
 }
 
@@ -191,12 +190,16 @@ ES_MULTIVERSION void softmax_rows(const AttentionArgs& a, int b, int h, const fl
     float max = -INFINITY;
 #pragma omp simd reduction(max : max)
     for (long i = 0; i < lb; i++) max = std::max(max, in_softmax(x[i]) ? pr[i] : -INFINITY);
+    // exp of every logit, then the select: a branch-free loop, which vectorises (with the
+    // build's -fno-trapping-math, which lets float operations run on lanes left out).
+#pragma omp simd
+    for (long i = 0; i < lb; i++) {
+      const float e = exp_nonpositive(pr[i] - max);
+      pr[i] = in_softmax(x[i]) ? e : 0.f;
+    }
     float total = 0.f;
 #pragma omp simd reduction(+ : total)
-    for (long i = 0; i < lb; i++) {
-      pr[i] = in_softmax(x[i]) ? exp_nonpositive(pr[i] - max) : 0.f;
-      total += pr[i];
-    }
+    for (long i = 0; i < lb; i++) total += pr[i];
     const float inv = total > 0.f ? 1.f / total : 0.f;
 #pragma omp simd
     for (long i = 0; i < lb; i++) pr[i] *= inv;
