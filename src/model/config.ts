@@ -227,8 +227,9 @@ export function approximateParameters(c: ModelConfig): number {
 /**
  * An upper estimate of the bytes training takes with `batch` streams: parameters with their
  * gradients and Adam moments, the memories carried between blocks, and per layer what a block
- * saves for backward (the packed memory and its keys and values, the attention weights, the
- * feed-forward and norms), doubled for the gradients in flight; every memory budget full.
+ * saves for backward (the packed memory and its keys and values, the feed-forward and norms),
+ * doubled for the gradients in flight; every memory budget full. It still counts the attention
+ * weights (which backward now recomputes rather than keeps) as a margin for the runtime itself.
  */
 export function trainingBytes(c: ModelConfig, batch: number): number {
   const M = c.memSz, L = memoryLength(c), H = c.hidSz;
@@ -250,7 +251,8 @@ function memoryLength(c: ModelConfig): number {
   return c.attnLim + (c.expireSpan ? c.expireSpanRamp : 0) + (c.compress ? compressedLength(c) : 0);
 }
 
-/** The floats one layer's block holds: packed memory, keys and values, attention weights, feed-forward, norms. */
+/** The floats one layer's block holds: packed memory, keys and values, attention weights (see
+ * trainingBytes), feed-forward, norms. */
 function layerFloats(c: ModelConfig, batch: number): number {
   const M = c.memSz, H = c.hidSz, inner = c.nheads * c.headDim, L = memoryLength(c);
   return batch * (L + M) * (H + 2 * inner) + batch * c.nheads * M * (L + M) + batch * M * (2 * c.innerHidSz + 6 * H + inner);
