@@ -18,7 +18,7 @@ struct AttentionArgs {
   long spans_len;
   float ramp, limit;
   float dropout;   // on the attention weights, after renormalisation
-  unsigned seed;   // of the dropout mask: element = the weight's probs slot
+  unsigned seed;   // of the dropout mask, drawn per weight slot (see attention.ts)
 };
 
 // out: (B*M) x (K*D); aux: B (expire mode)

@@ -22,8 +22,9 @@
 //       c = clamp((1 - d + z_h * limit) / R + 1, 0, 1) (limit = attn-lim); p = softmax over the
 //       window; w = p c / (sum p c + 1e-8).
 //
-// probs (saved for backward) holds p of stream b, head h, query m at
-//   K * M * offsets[b] + (h * M + m) * Lb + i   (0 for keys not in the softmax).
+// Attention dropout draws the mask of the weight of stream b, head h, query m and key i from
+// its slot K * M * offsets[b] + (h * M + m) * Lb + i. Nothing of p or w is kept for backward,
+// which recomputes them.
 
 export const AttentionMode = {
   /** Transformer-XL: a fixed window, plain softmax. */
