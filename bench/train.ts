@@ -3,8 +3,8 @@
 // achieved GFLOP/s as a share of the machine's fp32 matrix-product peak.
 import { GemmRoute, kernels, nativeKernels } from '../src/kernels/index.js';
 import { loadCorpus } from '../src/data/corpus.js';
-import { checkFitsInMemory } from '../src/cli/arguments.js';
-import { makeConfig, modelName, trainingBytes, type ModelConfig } from '../src/model/config.js';
+import { checkTrainingFits } from '../src/cli/arguments.js';
+import { makeConfig, modelName, type ModelConfig } from '../src/model/config.js';
 import { forwardFlops } from '../src/model/flops.js';
 import { SequenceModel } from '../src/model/sequence-model.js';
 import type { TrainOptions } from '../src/train/options.js';
@@ -54,7 +54,7 @@ export function runTrainBench(o: TrainBenchOptions): TrainBenchReport {
   kernels.setThreads(o.train.threads);
   const corpus = loadCorpus(o.train.data, { eos: o.train.dataEos });
   const config = makeConfig({ ...o.model, vocabSize: corpus.vocab.size });
-  checkFitsInMemory(trainingBytes(config, o.train.batchSz), 'this config', `to train with ${o.train.batchSz} streams`, "--batch-sz, --attn-lim, --mem-sz or the model's size");
+  checkTrainingFits(config, o.train.batchSz);
   const trainer = new Trainer(new SequenceModel(config, o.train.seed), corpus, o.train);
   if (o.warmup > 0) trainer.trainBlocks(o.warmup);
   let flops = 0;

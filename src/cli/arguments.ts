@@ -1,6 +1,7 @@
 // Checks shared by the commands that read a checkpoint or take numeric options.
 import { totalmem } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { trainingBytes, type ModelConfig } from '../model/config.js';
 import { hasCheckpoint, loadCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
 import { CliError } from './errors.js';
 
@@ -44,4 +45,9 @@ export function openCheckpoint(command: string, dir: string | undefined): Loaded
 export function checkFitsInMemory(bytes: number, subject: string, purpose: string, lower: string): void {
   const have = totalmem(), gib = (n: number) => (n / 2 ** 30).toFixed(1);
   if (bytes > have) throw new CliError(`${subject} needs about ${gib(bytes)} GiB ${purpose}, more than this machine's ${gib(have)} GiB: lower ${lower}`);
+}
+
+/** Refuses a config whose training with `streams` parallel streams would not fit in memory. */
+export function checkTrainingFits(config: ModelConfig, streams: number): void {
+  checkFitsInMemory(trainingBytes(config, streams), 'this config', `to train with ${streams} streams`, "--batch-sz, --attn-lim, --mem-sz or the model's size");
 }

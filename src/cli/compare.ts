@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCorpus, type Corpus } from '../data/corpus.js';
-import { makeConfig, trainingBytes } from '../model/config.js';
-import { checkFitsInMemory } from './arguments.js';
+import { makeConfig } from '../model/config.js';
+import { checkTrainingFits } from './arguments.js';
 import { CliError } from './errors.js';
 import { makeTrainOptions, parseTrainFlags } from './flags.js';
 import { metricLabel } from './metric.js';
@@ -91,7 +91,7 @@ function validate(p: Plan, corpus: Corpus): void {
       if (flags.checkpoint || flags.out || flags.fullTest) throw new CliError('--checkpoint, --out and --full-test are set by compare');
       const options = makeTrainOptions(flags.train), streams = Math.max(options.batchSz, options.testBatchSz);
       const config = makeConfig({ ...flags.model, vocabSize: corpus.vocab.size });
-      checkFitsInMemory(trainingBytes(config, streams), 'this config', `to train with ${streams} streams`, "--batch-sz, --attn-lim, --mem-sz or the model's size");
+      checkTrainingFits(config, streams);
     } catch (e) {
       throw new CliError(`run ${run.name}: ${(e as Error).message}`);
     }
@@ -100,8 +100,9 @@ function validate(p: Plan, corpus: Corpus): void {
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
-/** The child at work, so that a signal to compare reaches it too. */
+/** The child at work, so that a signal to compare reaches it too, and the signal that stopped compare. */
 let running: ChildProcess | null = null;
+let stopBy: string | null = null;
 
 /** Runs `expire-span ARGS` in a process of its own; its stdout when `capture`. */
 function child(args: string[], capture: boolean): Promise<string> {
@@ -136,8 +137,6 @@ async function runOne(p: Plan, run: Plan['runs'][number], quiet: boolean): Promi
     peakRssMiB: Math.max(...epochs.map((e) => e.peak_rss_mib)),
   };
 }
-
-let stopBy: string | null = null;
 
 /** For labelled data: the metric of always answering the test split's most frequent target. */
 function majority(corpus: Corpus): number | null {

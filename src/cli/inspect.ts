@@ -13,10 +13,10 @@ import { Random } from '../tensor/random.js';
 import { keptOverTime, spanHistogram } from '../report/inspect-charts.js';
 import { inspectPage, textPieces } from '../report/inspect-page.js';
 import { numberFlag, openCheckpoint, parseFlags, threadsFlag } from './arguments.js';
+import { CliError } from './errors.js';
 
 /** Largest text file read (token vocabularies; byte vocabularies stop at --limit). */
 const MAX_TEXT_BYTES = 1 << 30;
-import { CliError } from './errors.js';
 
 export const inspectHelp = `Usage: expire-span inspect --checkpoint DIR (--text FILE | --prompt TEXT) --out DIR
                           [--limit N] [--threads N]

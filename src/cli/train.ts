@@ -3,13 +3,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCorpus } from '../data/corpus.js';
 import { kernels } from '../kernels/index.js';
-import { makeConfig, modelName, trainingBytes } from '../model/config.js';
+import { makeConfig, modelName } from '../model/config.js';
 import { SequenceModel } from '../model/sequence-model.js';
 import { writeFileAtomic } from '../io/file.js';
 import { trainingCharts } from '../report/training-charts.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import { DivergedError, Trainer, type Stats } from '../train/trainer.js';
-import { checkFitsInMemory } from './arguments.js';
+import { checkTrainingFits } from './arguments.js';
 import { CliError } from './errors.js';
 import { makeTrainOptions, parseTrainFlags } from './flags.js';
 import { describeLoss } from './metric.js';
@@ -78,7 +78,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     const config = makeConfig({ ...flags.model, vocabSize: corpus.vocab.size });
     // Refused up front rather than failing (or swapping) an allocation later.
     const streams = Math.max(options.batchSz, options.testBatchSz);
-    checkFitsInMemory(trainingBytes(config, streams), 'this config', `to train with ${streams} streams`, "--batch-sz, --attn-lim, --mem-sz or the model's size");
+    checkTrainingFits(config, streams);
     trainer = new Trainer(new SequenceModel(config, options.seed), corpus, options);
   }
   const { model, corpus, options } = trainer;
