@@ -29,6 +29,7 @@ export function joinMemory(t: Tape, cacheHidden: Float32Array, cacheOffsets: Int
     packed.data.set(h.data.subarray(b * block * width, (b + 1) * block * width), at + c1 - c0);
   }
   if (packed.requiresGrad) {
+    packed.gradRows = { offsets, length: block };
     t.record(() => {
       const dp = t.gradOf(packed), dh = t.gradOf(h);
       for (let b = 0; b < batch; b++) {

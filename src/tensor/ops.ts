@@ -182,7 +182,14 @@ export function linear(t: Tape, x: Tensor, weight: Tensor, bias: Tensor | null =
   if (out.requiresGrad) {
     t.record(() => {
       const dy = t.gradOf(out);
-      if (x.requiresGrad) kernels.gemm(false, false, rows, inF, outF, 1, dy, 0, outF, 0, weight.data, 0, inF, 0, 1, t.gradOf(x), 0, inF, 0, 1);
+      if (x.requiresGrad) {
+        const dx = t.gradOf(x);
+        // dx = dy W, on the rows whose gradient is read.
+        const product = (from: number, count: number) => kernels.gemm(false, false, count, inF, outF, 1, dy, from * outF, outF, 0, weight.data, 0, inF, 0, 1, dx, from * inF, inF, 0, 1);
+        const tails = x.gradRows;
+        if (tails === null) product(0, rows);
+        else for (let b = 1; b < tails.offsets.length; b++) product(tails.offsets[b] - tails.length, tails.length);
+      }
       if (weight.requiresGrad) kernels.gemm(true, false, outF, inF, rows, 1, dy, 0, outF, 0, x.data, 0, inF, 0, 1, t.gradOf(weight), 0, inF, 0, 1);
       if (bias?.requiresGrad) kernels.sumRows(dy, t.gradOf(bias), rows, outF);
     }, out);

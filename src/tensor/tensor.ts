@@ -20,9 +20,21 @@ export function checkShape(where: string, shape: Shape): void {
   }
 }
 
+/** Each stream's last `length` rows of a ragged layout (stream b's rows end at offsets[b+1]). */
+export interface StreamTails {
+  offsets: Int32Array;
+  length: number;
+}
+
 export class Tensor {
   readonly shape: Shape;
   readonly size: number;
+  /**
+   * Set on a [memory ; block] packing: only each stream's block rows have a gradient anyone
+   * reads (memories are detached between blocks), so backward may skip the others' input
+   * gradients (Transformer-XL: 8 of every 9 rows).
+   */
+  gradRows: StreamTails | null = null;
 
   /**
    * A tensor that requires a gradient owns a zeroed gradient buffer unless one is given; a Tape
