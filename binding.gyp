@@ -11,6 +11,7 @@
         "native/gemm.cc",
         "native/gemm_builtin.cc",
         "native/elementwise.cc",
+        "native/pages.cc",
         "native/layer_norm.cc",
         "native/softmax.cc",
         "native/embedding.cc",

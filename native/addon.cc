@@ -130,6 +130,10 @@ Value Fill(const CallbackInfo& info) {
   es::fill(f32(info, 0), real(info, 1), num(info, 2));
   return info.Env().Undefined();
 }
+Value Discard(const CallbackInfo& info) {
+  es::discard_pages(f32(info, 0), num(info, 1));
+  return info.Env().Undefined();
+}
 Value AddBias(const CallbackInfo& info) {
   es::add_bias(f32(info, 0), f32(info, 1), f32(info, 2), num(info, 3), num(info, 4));
   return info.Env().Undefined();
@@ -278,6 +282,7 @@ Value Adam(const CallbackInfo& info) {
 Value Noop(const CallbackInfo& info) { return info.Env().Undefined(); }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  es::keep_large_blocks_mapped();
   const struct {
     const char* name;
     Value (*fn)(const CallbackInfo&);
@@ -291,6 +296,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"axpy", flushing_denormals<Axpy>},
       {"scale", flushing_denormals<Scale>},
       {"fill", flushing_denormals<Fill>},
+      {"discard", Discard},
       {"addBias", flushing_denormals<AddBias>},
       {"sumRows", flushing_denormals<SumRows>},
       {"reluForward", flushing_denormals<ReluForward>},

@@ -20,6 +20,10 @@ void mul_acc(const float* a, const float* b, float* out, long n);    // out += a
 void axpy(float alpha, const float* x, float* y, long n);            // y += alpha * x
 void scale(const float* x, float alpha, float* out, long n);         // out = alpha * x
 void fill(float* x, float value, long n);
+// Gives x's whole pages back to the OS; their contents become zeros (pages.cc).
+void discard_pages(float* x, long n);
+// Keeps large heap blocks mapped, so that freeing one returns its memory (pages.cc).
+void keep_large_blocks_mapped();
 void add_bias(const float* x, const float* bias, float* out, long rows, long cols);  // out = x + bias
 void sum_rows(const float* dy, float* dbias, long rows, long cols);  // dbias += sum over rows of dy
 void relu_forward(const float* x, float* y, long n);                 // y = max(x, 0)

@@ -189,4 +189,18 @@ describe('native kernels match the reference', { skip }, () => {
       }
     }
   });
+
+  it('discard gives whole pages back (they read as zeros) and leaves the buffer usable', () => {
+    // 1 MiB: its interior holds whole pages whatever its alignment.
+    const n = 1 << 18, x = new Float32Array(n).fill(1);
+    native.discard(x, n);
+    assert.equal(x[n >> 1], 0, 'an interior page was given back');
+    let kept = 0;
+    for (let i = 0; i < n; i++) kept += x[i];
+    assert.ok(kept < 4096, `${kept} values survived: only the partial pages at either end may keep theirs`);
+    x.fill(2);
+    assert.equal(x[n >> 1] + x[0] + x[n - 1], 6, 'the buffer is writable again');
+    native.discard(x, 0);
+    native.discard(new Float32Array(3), 3);
+  });
 });

@@ -217,6 +217,37 @@ describe('memory', () => {
     assert.throws(() => memory.resetStream(c, 3), /no stream 3 \(batch 3\)/);
   });
 
+  it('recycling the memory in place gives the same losses, gradients and memories', () => {
+    for (const [name, kind] of KINDS) {
+      const c = makeConfig({ ...small, ...kind });
+      const m = model(c), batch = 3;
+      const run = (recycleMemory: boolean) => {
+        const memory = MemoryState.initial(c, batch), random = new Random(9), xr = rng(4);
+        const losses: number[] = [], grads: number[] = [];
+        let reused = 0;
+        for (let k = 0; k < 5; k++) {
+          const t = new Tape();
+          const ids = () => Int32Array.from({ length: batch * c.memSz }, () => randomInt(xr, 0, 6));
+          const before = memory.layers.map((l) => l.hidden.buffer);
+          const r = m.forward(t, ids(), ids(), memory, { training: true, random, recycleMemory });
+          t.backward(r.loss);
+          losses.push(r.loss.data[0]);
+          grads.push(...[...m.params.entries()].map(([, p]) => p.grad!.reduce((a, b) => a + Math.abs(b), 0)));
+          for (const [, p] of m.params.entries()) p.grad!.fill(0);
+          reused += memory.layers.filter((l, i) => l.hidden.buffer === before[i]).length;
+          t.reset();
+        }
+        return { losses, grads, memory, reused };
+      };
+      const fresh = run(false), recycled = run(true);
+      assert.deepEqual(recycled.losses, fresh.losses, name);
+      assert.deepEqual(recycled.grads, fresh.grads, name);
+      assert.deepEqual(recycled.memory.tensors('m').map(([n, t]) => [n, [...t.data]]), fresh.memory.tensors('m').map(([n, t]) => [n, [...t.data]]), name);
+      assert.equal(fresh.reused, 0);
+      if (name === 'Transformer-XL') assert.ok(recycled.reused >= 8, `${name}: ${recycled.reused} layer memories written in place`);
+    }
+  });
+
   it('state saves to named tensors and loads back, refusing inconsistent ones', () => {
     const c = makeConfig({ ...small, compress: true, compressRate: 2, compressSize: 4 });
     const m = model(c), batch = 2;

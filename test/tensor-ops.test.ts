@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ShapeError, add, crossEntropy, dropout, embedding, layerNorm, linear, logSoftmax, matmul, mul, relu, reshape, scale, softmax, sum } from '../src/tensor/ops.js';
+import { BufferPool } from '../src/tensor/buffer-pool.js';
 import { Tape } from '../src/tensor/tape.js';
 import { Tensor, type Shape } from '../src/tensor/tensor.js';
 import { assertClose, randomArray, randomInt, rng } from './helpers.js';
@@ -183,6 +184,26 @@ describe('tensor ops: errors and buffer reuse', () => {
     tape.backward(sum(tape, scale(tape, relu(tape, x), 2)));
     tape.reset();
     assert.equal(tape.pool.allocations, reused, 'a step of the same size still reuses its buffers');
+  });
+
+  it('lets go of a buffer as soon as its tensor has grown into the next size class', () => {
+    const pool = new BufferPool();
+    const small = pool.take(1 << 16);
+    pool.give(small);
+    pool.endStep();
+    // Next step: the same tensor, a little larger (another class). Its old buffer goes.
+    const grown = pool.take((1 << 16) + 1000);
+    assert.equal(pool.allocations, 2);
+    assert.equal(pool.idle, 0, 'the outgrown buffer was dropped when the larger one was allocated');
+    // A buffer given back during this step may still be wanted in it: kept.
+    pool.give(pool.take(1 << 16));
+    pool.take(1 << 17);
+    assert.equal(pool.idle, 1 << 16);
+    // So is one of a much smaller class: no tensor grows twofold in one step.
+    pool.endStep();
+    pool.take(1 << 18);
+    assert.equal(pool.idle, 1 << 16);
+    pool.give(grown);
   });
 
   it('records nothing and keeps no gradients when not recording', () => {

@@ -266,6 +266,11 @@ export function checked<K extends Kernels>(k: K): K {
       if (typeof value !== 'number') fail('fill', `value must be a number, got ${typeof value}`);
       k.fill(x, value, n);
     },
+    discard(x, n) {
+      size('discard', 'n', n);
+      vec('discard', 'x', x, n);
+      k.discard(x, n);
+    },
     addBias(x, bias, out, rows, cols) {
       dims('addBias', rows, cols);
       mat('addBias', 'x', x, rows, cols);

@@ -49,6 +49,11 @@ export interface Kernels<F extends FloatArray = Float32Array> {
   /** out = alpha * x (out may be x) */
   scale(x: F, alpha: number, out: F, n: number): void;
   fill(x: F, value: number, n: number): void;
+  /**
+   * x's first n values become unspecified: the native kernels give the memory pages they fill
+   * back to the OS (x stays usable; untouched pages cost nothing). For buffers being dropped.
+   */
+  discard(x: F, n: number): void;
   /** out = x + bias; x, out: rows x cols, bias: cols */
   addBias(x: F, bias: F, out: F, rows: number, cols: number): void;
   /** dbias += column sums of dy; dy: rows x cols */

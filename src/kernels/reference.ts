@@ -64,6 +64,8 @@ export const referenceKernels: Kernels<FloatArray> = {
   fill(x, value, n) {
     x.fill(value, 0, n);
   },
+  // A JavaScript buffer cannot give its pages back; the garbage collector frees it later.
+  discard() {},
   addBias(x, bias, out, rowCount, cols) {
     for (let r = 0; r < rowCount; r++) for (let c = 0; c < cols; c++) out[r * cols + c] = x[r * cols + c] + bias[c];
   },

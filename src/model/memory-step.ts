@@ -75,10 +75,14 @@ export function memoryWithPrefix(mem: LayerMemory, prefix: Float32Array, k: numb
   return { hidden, counters, offsets };
 }
 
-/** The layer's memory for the next block. spans: Expire-Span's span of every packed row. */
-export function leaveBlock(c: ModelConfig, batch: number, input: LayerInput, spans: Float32Array | undefined, cacheSize: number): LayerMemory {
+/**
+ * The layer's memory for the next block. spans: Expire-Span's span of every packed row.
+ * `recycle`: the memory this one replaces, whose arrays nothing reads any more (their contents
+ * are in input.packed): written over when large enough.
+ */
+export function leaveBlock(c: ModelConfig, batch: number, input: LayerInput, spans: Float32Array | undefined, cacheSize: number, recycle?: LayerMemory): LayerMemory {
   const { packed, offsets, counters } = input, rows = offsets[batch], H = c.hidSz;
-  const next = { hidden: new Float32Array(rows * H), counters: new Float32Array(rows), offsets: new Int32Array(batch + 1) };
+  const next = { hidden: reuse(recycle?.hidden, rows * H), counters: reuse(recycle?.counters, rows), offsets: new Int32Array(batch + 1) };
   const mode = c.expireSpan ? AttentionMode.Expire : AttentionMode.Window;
   const kept = kernels.memoryPrune(mode, batch, c.memSz, H, c.expireSpanRamp, cacheSize, packed.data, counters, offsets, spans ?? new Float32Array(0), next.hidden, next.counters, next.offsets);
   // Views, not copies: the kept rows are already in place at the front.
@@ -93,4 +97,15 @@ export function leaveBlock(c: ModelConfig, batch: number, input: LayerInput, spa
     }
   }
   return memory;
+}
+
+/** Buffers leaveBlock allocated (wholly its own, unlike a loaded memory's views into a file). */
+const ownBuffers = new WeakSet<ArrayBufferLike>();
+
+/** An array of n floats: over `old`'s buffer when leaveBlock made it and it has room, else new. */
+function reuse(old: Float32Array | undefined, n: number): Float32Array {
+  if (old && ownBuffers.has(old.buffer) && old.buffer.byteLength >= 4 * n) return new Float32Array(old.buffer, 0, n);
+  const fresh = new Float32Array(n);
+  ownBuffers.add(fresh.buffer);
+  return fresh;
 }

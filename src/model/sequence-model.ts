@@ -19,6 +19,12 @@ export interface ForwardOptions {
   training: boolean;
   /** Source of the regularisers' randomness. */
   random?: Random;
+  /**
+   * The memory's arrays belong to this call (nothing else reads them): each layer's kept
+   * memories are written into the arrays of those they replace when these are large enough,
+   * instead of new ones left to the garbage collector.
+   */
+  recycleMemory?: boolean;
 }
 
 export interface BlockResult {
@@ -73,7 +79,7 @@ export class SequenceModel {
    * The block's final hidden states [batch * M, H] (after the output norm, before the output
    * layer), for heads of other kinds (an agent's policy and value); aux and spans as in forward.
    */
-  encode(t: Tape, x: Int32Array, memory: MemoryState, { training, random = this.noRandom }: ForwardOptions): { hidden: Tensor; aux: Tensor | null; spans: Float32Array[] } {
+  encode(t: Tape, x: Int32Array, memory: MemoryState, { training, random = this.noRandom, recycleMemory = false }: ForwardOptions): { hidden: Tensor; aux: Tensor | null; spans: Float32Array[] } {
     const c = this.config, batch = memory.batch, block = c.memSz;
     if (x.length !== batch * block) {
       throw new RangeError(`SequenceModel: x must hold batch x mem-sz = ${batch} x ${block} = ${batch * block} ids, got ${x.length}`);
@@ -96,7 +102,7 @@ export class SequenceModel {
       if (training && result.aux) auxTerms.push(scale(t, sum(t, result.aux), c.expireSpanLoss / batch));
       if (training && layer.attn.adaptiveSpan) auxTerms.push(layer.attn.adaptiveSpan.loss(t));
       if (result.spans) spans.push(blockRows(result.spans.data, input.offsets, batch, block));
-      memory.layers[l] = leaveBlock(c, batch, input, result.spans?.data, cacheSize);
+      memory.layers[l] = leaveBlock(c, batch, input, result.spans?.data, cacheSize, recycleMemory ? memory.layers[l] : undefined);
     });
     if (this.outNorm) h = this.outNorm.forward(t, h);
     const aux = auxTerms.length > 0 ? auxTerms.reduce((a, b) => add(t, a, b)) : null;

@@ -3,6 +3,11 @@
 // size every block, and pooling by exact size would keep a buffer of every size ever seen. For
 // the same reason idle buffers are let go after a few steps unused: while the memory grows, each
 // block needs larger buffers than the last, and the smaller ones would otherwise stay forever.
+// Dropped buffers give their pages back to the OS at once (kernels.discard): the garbage
+// collector frees the buffers themselves only later, and until then they would count towards
+// the process's memory.
+import { kernels } from '../kernels/index.js';
+
 export class BufferPool {
   private readonly free = new Map<number, { buffer: Float32Array; since: number }[]>();
   private step = 0;
@@ -21,8 +26,29 @@ export class BufferPool {
 
   take(size: number): Float32Array {
     const capacity = BufferPool.sizeClass(size);
-    const base = this.free.get(capacity)?.pop()?.buffer ?? this.larger(capacity) ?? (this.allocations++, new Float32Array(capacity));
+    const base = this.free.get(capacity)?.pop()?.buffer ?? this.larger(capacity) ?? this.allocate(capacity);
     return base.length === size ? base : base.subarray(0, size);
+  }
+
+  private allocate(capacity: number): Float32Array {
+    // A tensor that grew into this class (Expire-Span's memory, block after block) left its old
+    // buffers in the classes just below, idle since before this step: let them go first, so
+    // that the old and the new buffers never both hold memory.
+    for (const [c, list] of this.free) {
+      if (c >= capacity || 2 * c < capacity) continue;
+      this.keepOnly(c, list, (entry) => entry.since === this.step);
+    }
+    this.allocations++;
+    return new Float32Array(capacity);
+  }
+
+  /** Drops the idle buffers of class c that fail `keep`. */
+  private keepOnly(c: number, list: { buffer: Float32Array; since: number }[], keep: (entry: { buffer: Float32Array; since: number }) => boolean): void {
+    const kept = list.filter(keep);
+    if (kept.length === list.length) return;
+    for (const entry of list) if (!keep(entry)) kernels.discard(entry.buffer, entry.buffer.length);
+    if (kept.length === 0) this.free.delete(c);
+    else this.free.set(c, kept);
   }
 
   /** A free buffer of a larger class, up to 4x: better than allocating while it lies idle. */
@@ -52,10 +78,6 @@ export class BufferPool {
   /** Ends a step: buffers idle for IDLE_STEPS steps are dropped (the garbage collector frees them). */
   endStep(): void {
     this.step++;
-    for (const [capacity, list] of this.free) {
-      const kept = list.filter((entry) => this.step - entry.since <= BufferPool.IDLE_STEPS);
-      if (kept.length === 0) this.free.delete(capacity);
-      else if (kept.length < list.length) this.free.set(capacity, kept);
-    }
+    for (const [c, list] of this.free) this.keepOnly(c, list, (entry) => this.step - entry.since <= BufferPool.IDLE_STEPS);
   }
 }

@@ -191,7 +191,7 @@ export class Trainer {
     if (this.omit.size > 0) for (let i = 0; i < n; i++) if (this.omit.has(y[i])) y[i] = -1;
     const t = this.tape;
     t.recording = training;
-    const result = this.model.forward(t, x, y, cursor.memory, { training, random: this.random });
+    const result = this.model.forward(t, x, y, cursor.memory, { training, random: this.random, recycleMemory: true });
     const loss = result.nll.data[0], aux = result.aux?.data[0] ?? 0;
     const finite = Number.isFinite(loss) && Number.isFinite(aux);
     // A block of a task may ask nothing (and, without a span loss, teach nothing).
