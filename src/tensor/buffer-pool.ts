@@ -8,8 +8,14 @@
 // the process's memory.
 import { kernels } from '../kernels/index.js';
 
+/** An idle buffer and the step it was given back in. */
+interface Idle {
+  buffer: Float32Array;
+  since: number;
+}
+
 export class BufferPool {
-  private readonly free = new Map<number, { buffer: Float32Array; since: number }[]>();
+  private readonly free = new Map<number, Idle[]>();
   private step = 0;
   /** How many buffers were ever allocated (not reused): flat after warm-up. */
   allocations = 0;
@@ -43,7 +49,7 @@ export class BufferPool {
   }
 
   /** Drops the idle buffers of class c that fail `keep`. */
-  private keepOnly(c: number, list: { buffer: Float32Array; since: number }[], keep: (entry: { buffer: Float32Array; since: number }) => boolean): void {
+  private keepOnly(c: number, list: Idle[], keep: (entry: Idle) => boolean): void {
     const kept = list.filter(keep);
     if (kept.length === list.length) return;
     for (const entry of list) if (!keep(entry)) kernels.discard(entry.buffer, entry.buffer.length);
@@ -75,7 +81,7 @@ export class BufferPool {
     return n;
   }
 
-  /** Ends a step: buffers idle for IDLE_STEPS steps are dropped (the garbage collector frees them). */
+  /** Ends a step: buffers idle for IDLE_STEPS steps are dropped. */
   endStep(): void {
     this.step++;
     for (const [c, list] of this.free) this.keepOnly(c, list, (entry) => this.step - entry.since <= BufferPool.IDLE_STEPS);
