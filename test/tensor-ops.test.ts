@@ -88,6 +88,28 @@ describe('tensor ops: backward matches finite differences', () => {
     const x = input([2, 3, 4]), w = input([5, 4]), b = input([5]);
     gradcheck('linear', [x, w, b], (t) => linear(t, x, w, b));
     gradcheck('linear without bias', [x, w], (t) => linear(t, x, w));
+    const r = input([2, 3, 5]);
+    gradcheck('linear plus a residual', [x, w, b, r], (t) => linear(t, x, w, b, r));
+    const t = new Tape();
+    assertClose(linear(t, x, w, b, r).data, add(t, r, linear(t, x, w, b)).data, 'residual + x W^T + b');
+    assert.throws(() => linear(t, x, w, b, input([3, 5])), /linear: residual \[3, 5\] is not \[2, 3, 5\]/);
+  });
+
+  it("linear computes the input gradient only on the rows marked as read (a packing's block rows)", () => {
+    const x = input([7, 4]), w = input([3, 4]);
+    // Two streams: rows 0-3 (block: 2-3) and 4-6 (block: 5-6).
+    const offsets = Int32Array.of(0, 4, 7);
+    const full = new Tape();
+    full.backward(sum(full, linear(full, x, w)));
+    const expected = Float32Array.from(x.grad!);
+    x.grad!.fill(0);
+    w.grad!.fill(0);
+    const x2 = new Tensor(x.data, x.shape, true);
+    x2.gradRows = { offsets, length: 2 };
+    const tails = new Tape();
+    tails.backward(sum(tails, linear(tails, x2, w)));
+    for (const row of [2, 3, 5, 6]) assertClose(x2.grad!.subarray(row * 4, row * 4 + 4), expected.subarray(row * 4, row * 4 + 4), `row ${row}`);
+    for (const row of [0, 1, 4]) assert.ok(x2.grad!.subarray(row * 4, row * 4 + 4).every((v) => v === 0), `row ${row} is left alone`);
   });
 
   it('layer norm', () => {

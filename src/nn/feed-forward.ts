@@ -15,9 +15,12 @@ export class FeedForward {
     this.fc2 = new Linear(params, `${name}.fc2`, c.innerHidSz, c.hidSz, { scale: c.preNorm ? 1 / Math.sqrt(2 * c.nlayers) : 1 });
   }
 
-  /** dropout: probability after the ReLU (0 outside training), seed: of its mask. */
-  forward(t: Tape, h: Tensor, p = 0, seed = 0): Tensor {
+  /**
+   * dropout: probability after the ReLU (0 outside training), seed: of its mask. With
+   * `residual`, returns residual + FFN(h) (one buffer, see ops.linear).
+   */
+  forward(t: Tape, h: Tensor, p = 0, seed = 0, residual: Tensor | null = null): Tensor {
     // fc1's output is read by nothing but the ReLU (its backward needs only the ReLU's output).
-    return this.fc2.forward(t, dropout(t, relu(t, this.fc1.forward(t, h), true), p, seed));
+    return this.fc2.forward(t, dropout(t, relu(t, this.fc1.forward(t, h), true), p, seed), residual);
   }
 }

@@ -16,7 +16,8 @@ export class Linear {
     this.bias = bias ? params.add(`${name}.bias`, [outFeatures], scaled) : null;
   }
 
-  forward(t: Tape, x: Tensor): Tensor {
-    return linear(t, x, this.weight, this.bias);
+  /** y = x W^T + b, plus `residual` when given (see ops.linear). */
+  forward(t: Tape, x: Tensor, residual: Tensor | null = null): Tensor {
+    return linear(t, x, this.weight, this.bias, residual);
   }
 }

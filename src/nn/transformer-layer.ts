@@ -3,7 +3,6 @@
 // or pre-norm:
 //   h2 = h + Attn(LN1(h)) (keys and values from LN1(memory)); out = h2 + FFN(LN2(h2))
 import type { ModelConfig } from '../model/config.js';
-import { add } from '../tensor/ops.js';
 import type { Tape } from '../tensor/tape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { MemoryAttention, type AttentionContext } from './attention/memory-attention.js';
@@ -42,19 +41,17 @@ export class TransformerLayer {
     const keys = pre ? this.norm1.forward(t, memory) : memory;
     const spans = this.attn.spans(t, keys);
     if (spansOnly) return { out: null, aux: null, spans };
-    const { out: attnOut, aux } = this.attn.forward(t, pre ? this.norm1.forward(t, h) : h, keys, spans, ctx);
-    let out: Tensor;
+    // Each residual sum is taken inside the output projection before it (one buffer, one pass).
     if (pre) {
-      const h2 = add(t, h, attnOut);
-      out = add(t, h2, this.feedForward(t, this.norm2.forward(t, h2), ctx));
-    } else {
-      const h2 = this.norm1.forward(t, add(t, h, attnOut));
-      out = this.norm2.forward(t, add(t, h2, this.feedForward(t, h2, ctx)));
+      const { out: h2, aux } = this.attn.forward(t, this.norm1.forward(t, h), keys, spans, ctx, h);
+      return { out: this.feedForward(t, this.norm2.forward(t, h2), ctx, h2), aux, spans };
     }
-    return { out, aux, spans };
+    const { out: sum, aux } = this.attn.forward(t, h, keys, spans, ctx, h);
+    const h2 = this.norm1.forward(t, sum);
+    return { out: this.norm2.forward(t, this.feedForward(t, h2, ctx, h2)), aux, spans };
   }
 
-  private feedForward(t: Tape, x: Tensor, ctx: AttentionContext): Tensor {
-    return this.ff.forward(t, x, ctx.dropout, ctx.dropout > 0 ? ctx.random.nextUint32() : 0);
+  private feedForward(t: Tape, x: Tensor, ctx: AttentionContext, residual: Tensor): Tensor {
+    return this.ff.forward(t, x, ctx.dropout, ctx.dropout > 0 ? ctx.random.nextUint32() : 0, residual);
   }
 }

@@ -168,16 +168,23 @@ export function matmul(t: Tape, a: Tensor, b: Tensor, { transA = false, transB =
   return out;
 }
 
-/** x @ weight^T + bias, as torch.nn.Linear: x [..., in], weight [out, in], bias [out] or null. */
-export function linear(t: Tape, x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+/**
+ * x @ weight^T + bias, as torch.nn.Linear: x [..., in], weight [out, in], bias [out] or null.
+ * With `residual` (shaped like the result) it returns residual + that in one pass: a residual
+ * connection that keeps no buffer for the product alone.
+ */
+export function linear(t: Tape, x: Tensor, weight: Tensor, bias: Tensor | null = null, residual: Tensor | null = null): Tensor {
   const op = 'linear';
   if (weight.shape.length !== 2) throw new ShapeError(op, `weight must be 2-D [out, in], got ${shapeString(weight.shape)}`);
   const [outF, inF] = weight.shape;
   lastDim(op, x, 'input', inF, `the weight ${shapeString(weight.shape)} takes ${inF} features`);
   if (bias) vector(op, bias, 'bias', outF);
   const rows = x.rows;
-  const out = t.tensor([...x.shape.slice(0, -1), outF], t.tracks(x, weight, bias));
-  kernels.gemm(false, true, rows, outF, inF, 1, x.data, 0, inF, 0, weight.data, 0, inF, 0, 0, out.data, 0, outF, 0, 1);
+  const shape = [...x.shape.slice(0, -1), outF];
+  if (residual && (residual.rows !== rows || residual.cols !== outF)) throw new ShapeError(op, `residual ${shapeString(residual.shape)} is not ${shapeString(shape)}`);
+  const out = t.tensor(shape, t.tracks(x, weight, bias, residual));
+  if (residual) out.data.set(residual.data);
+  kernels.gemm(false, true, rows, outF, inF, 1, x.data, 0, inF, 0, weight.data, 0, inF, 0, residual ? 1 : 0, out.data, 0, outF, 0, 1);
   if (bias) kernels.addBias(out.data, bias.data, out.data, rows, outF);
   if (out.requiresGrad) {
     t.record(() => {
@@ -192,6 +199,7 @@ export function linear(t: Tape, x: Tensor, weight: Tensor, bias: Tensor | null =
       }
       if (weight.requiresGrad) kernels.gemm(true, false, outF, inF, rows, 1, dy, 0, outF, 0, x.data, 0, inF, 0, 1, t.gradOf(weight), 0, inF, 0, 1);
       if (bias?.requiresGrad) kernels.sumRows(dy, t.gradOf(bias), rows, outF);
+      if (residual?.requiresGrad) kernels.axpy(1, dy, t.gradOf(residual), dy.length);
     }, out);
   }
   return out;

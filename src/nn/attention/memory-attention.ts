@@ -69,9 +69,10 @@ export class MemoryAttention {
   /**
    * query: [batch * Q, H] (Q = ctx.queries: the block, or its newest rows), memory: [rows, H]
    * (keys and values: the packed memory of every stream, ending in those rows), spans from
-   * spans(memory). Returns the output [batch * Q, H] and, for Expire-Span, the span loss per stream before its coefficient.
+   * spans(memory). Returns the output [batch * Q, H] (plus `residual` when given, in one
+   * buffer) and, for Expire-Span, the span loss per stream before its coefficient.
    */
-  forward(t: Tape, query: Tensor, memory: Tensor, spans: Tensor | null, ctx: AttentionContext): { out: Tensor; aux: Tensor | null } {
+  forward(t: Tape, query: Tensor, memory: Tensor, spans: Tensor | null, ctx: AttentionContext, residual: Tensor | null = null): { out: Tensor; aux: Tensor | null } {
     const c = this.c, mode = this.mode;
     const q = this.projQuery.forward(t, query);
     const k = this.projKey.forward(t, memory);
@@ -94,6 +95,6 @@ export class MemoryAttention {
       },
       q, k, v, ctx.layout, this.keyPe, this.adaptiveSpan ? this.adaptiveSpan.ratios(t) : spans, ctx.counters,
     );
-    return { out: this.projOut.forward(t, out), aux };
+    return { out: this.projOut.forward(t, out, residual), aux };
   }
 }
