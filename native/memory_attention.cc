@@ -255,6 +255,9 @@ void attention_backward(const AttentionArgs& a, const float* dout,
   const long shared_spans = a.mode == kAdaptive ? a.spans_len : 0;
   const long partial_size = static_cast<long>(D) * P + shared_spans;
   std::vector<float> partial(static_cast<size_t>(threads) * partial_size, 0.f);
+  // dk and dv may be k and v themselves (nothing else reads them): each head's slice of them is
+  // then overwritten with its gradient after the slice's last read, instead of added to.
+  const float dk_beta = dk == a.k ? 0.f : 1.f, dv_beta = dv == a.v ? 0.f : 1.f;
   parallel_for(threads, [&](int t) {
     thread_local Scratch s;
     float* dpe = partial.data() + static_cast<size_t>(t) * partial_size;
@@ -285,9 +288,9 @@ void attention_backward(const AttentionArgs& a, const float* dout,
         const long slot0 = static_cast<long>(K) * M * base + static_cast<long>(h) * M * lb;
         // p, and w = p c norm drop, as forward computed them.
         head_probs(a, b, h, s, p, w, norms);
-        // dV += W^T dOut; raw dW = dOut V^T (before the dropout factor).
-        gemm_view(true, false, static_cast<int>(lb), D, M, 1.f, weights_are_probs(a) ? p : w, lb, dout + qoff, width, 1.f, dv + (base * width) + h * D, width);
+        // Raw dW = dOut V^T (before the dropout factor); then V's last read is done: dV += W^T dOut.
         gemm_view(false, true, M, static_cast<int>(lb), D, 1.f, dout + qoff, width, hd.v, width, 0.f, ds, lb);
+        gemm_view(true, false, static_cast<int>(lb), D, M, 1.f, weights_are_probs(a) ? p : w, lb, dout + qoff, width, dv_beta, dv + (base * width) + h * D, width);
         if (P > 0) std::fill(dqpe, dqpe + static_cast<size_t>(M) * P, 0.f);
         for (int m = 0; m < M; m++) {
           const float* pr = p + m * lb;
@@ -336,9 +339,9 @@ void attention_backward(const AttentionArgs& a, const float* dout,
           float* dqk = dq_row + P - r.qpos;
           for (long i = from; i < r.hi; i++) dqk[i] += dr[i];
         }
-        // dQ += dS K, dK += dS^T Q; position term: dQ += dQPE keyPe^T, dkeyPe += Q^T dQPE.
+        // dQ += dS K (K's last read), dK += dS^T Q; position term: dQ += dQPE keyPe^T, dkeyPe += Q^T dQPE.
         gemm_view(false, false, M, D, static_cast<int>(lb), 1.f, ds, lb, hd.k, width, 1.f, dq + qoff, width);
-        gemm_view(true, false, static_cast<int>(lb), D, M, 1.f, ds, lb, hd.q, width, 1.f, dk + base * width + h * D, width);
+        gemm_view(true, false, static_cast<int>(lb), D, M, 1.f, ds, lb, hd.q, width, dk_beta, dk + base * width + h * D, width);
         if (P > 0) {
           gemm_view(false, true, M, D, P, 1.f, dqpe, P, a.key_pe, P, 1.f, dq + qoff, width);
           gemm_view(true, false, D, P, M, 1.f, hd.q, width, dqpe, P, 1.f, dpe, P);
@@ -365,7 +368,8 @@ long memory_prune(int mode, int batch, int block, long width, float ramp, long w
                             ? i >= lb - block || spans[base + i] - counters[base + i] + ramp - block > 0.f
                             : i >= lb - window;
       if (!keep) continue;
-      std::memcpy(out_hidden + kept * width, hidden + (base + i) * width, width * sizeof(float));
+      // memmove: out_hidden may be hidden itself (kept rows only move towards the front).
+      std::memmove(out_hidden + kept * width, hidden + (base + i) * width, width * sizeof(float));
       out_counters[kept] = counters[base + i] + static_cast<float>(block);
       kept++;
     }

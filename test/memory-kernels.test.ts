@@ -164,6 +164,16 @@ describe('memory kernels: native matches the reference', { skip: forcedTypescrip
         const gr = grads(), gn = { q: gr.q.slice(), k: gr.k.slice(), v: gr.v.slice(), keyPe: gr.keyPe.slice(), spans: gr.spans.slice() };
         for (const [k, g] of [[ref as unknown as Kernels, gr], [nativeKernels!, gn]] as const) backward(k, c, x, dout, auxGrad, g);
         for (const name of ['q', 'k', 'v', 'keyPe', 'spans'] as const) assertClose(gn[name], gr[name], `d${name}`, 1e-4, 1e-5);
+        // Keys and values overwritten with their own gradients (dk = k, dv = v) give the same.
+        const zeroGrads = () => ({ q: zeros(x.q.length), k: zeros(x.k.length), v: zeros(x.v.length), keyPe: zeros(x.keyPe.length), spans: zeros(x.spans.length) });
+        for (const kern of [ref as unknown as Kernels, nativeKernels!]) {
+          const want = zeroGrads(), own = { ...x, k: x.k.slice(), v: x.v.slice() }, g = zeroGrads();
+          backward(kern, c, x, dout, auxGrad, want);
+          backward(kern, c, own, dout, auxGrad, { ...g, k: own.k, v: own.v });
+          assertClose(own.k, want.k, 'dk over k', 1e-6, 1e-7);
+          assertClose(own.v, want.v, 'dv over v', 1e-6, 1e-7);
+          assertClose(g.q, want.q, 'dq with dk over k', 1e-6, 1e-7);
+        }
 
         const width = 3, hidden = f32(c.rows * width);
         const outs = () => ({ h: new Float32Array(c.rows * width), c: new Float32Array(c.rows), o: new Int32Array(c.batch + 1) });
@@ -175,6 +185,15 @@ describe('memory kernels: native matches the reference', { skip: forcedTypescrip
         assert.deepEqual(b.o, a.o);
         assert.deepEqual(b.h, a.h);
         assert.deepEqual(b.c, a.c);
+        // In place (rows move only towards the front), and width 0 (which rows stay, nothing moved).
+        for (const k of [ref as unknown as Kernels, nativeKernels!]) {
+          const inPlace = hidden.slice(), c0 = outs();
+          assert.equal(k.memoryPrune(mode, c.batch, c.block, width, c.ramp, c.window, inPlace, counters, c.offsets, spans, inPlace, c0.c, c0.o), keptRef);
+          assert.deepEqual(inPlace.subarray(0, keptRef * width), a.h.subarray(0, keptRef * width));
+          const untouched = hidden.slice(), c1 = outs();
+          assert.equal(k.memoryPrune(mode, c.batch, c.block, 0, c.ramp, c.window, untouched, counters, c.offsets, spans, untouched, c1.c, c1.o), keptRef);
+          assert.deepEqual([c1.c, c1.o, untouched], [a.c, a.o, hidden]);
+        }
       }
     });
   }

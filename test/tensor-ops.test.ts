@@ -95,21 +95,23 @@ describe('tensor ops: backward matches finite differences', () => {
     assert.throws(() => linear(t, x, w, b, input([3, 5])), /linear: residual \[3, 5\] is not \[2, 3, 5\]/);
   });
 
-  it("linear computes the input gradient only on the rows marked as read (a packing's block rows)", () => {
+  it("linear computes the input gradient only on a packing's block rows, straight into the block's gradient", () => {
     const x = input([7, 4]), w = input([3, 4]);
-    // Two streams: rows 0-3 (block: 2-3) and 4-6 (block: 5-6).
+    // Two streams: rows 0-3 (block: 2-3) and 4-6 (block: 5-6), copies of the block's rows 0-3.
     const offsets = Int32Array.of(0, 4, 7);
     const full = new Tape();
     full.backward(sum(full, linear(full, x, w)));
     const expected = Float32Array.from(x.grad!);
-    x.grad!.fill(0);
     w.grad!.fill(0);
-    const x2 = new Tensor(x.data, x.shape, true);
-    x2.gradRows = { offsets, length: 2 };
+    const block = input([4, 4]);
+    block.grad!.fill(1);
+    const packed = new Tape().tensor([7, 4], true);
+    packed.data.set(x.data);
+    packed.gradRows = { offsets, length: 2, source: block };
     const tails = new Tape();
-    tails.backward(sum(tails, linear(tails, x2, w)));
-    for (const row of [2, 3, 5, 6]) assertClose(x2.grad!.subarray(row * 4, row * 4 + 4), expected.subarray(row * 4, row * 4 + 4), `row ${row}`);
-    for (const row of [0, 1, 4]) assert.ok(x2.grad!.subarray(row * 4, row * 4 + 4).every((v) => v === 0), `row ${row} is left alone`);
+    tails.backward(sum(tails, linear(tails, packed, w)));
+    assert.equal(packed.grad, null, 'no gradient buffer for the packing');
+    [2, 3, 5, 6].forEach((row, i) => assertClose(block.grad!.subarray(i * 4, i * 4 + 4), expected.subarray(row * 4, row * 4 + 4).map((v) => v + 1), `row ${row}`));
   });
 
   it('layer norm', () => {
@@ -188,6 +190,31 @@ describe('tensor ops: errors and buffer reuse', () => {
     assert.deepEqual(h.data, kept);
     assertClose(x.grad!, new Float32Array(x.size).fill(0.5 ** 10), 'x.grad');
     tape.reset();
+  });
+
+  it('hands a buffer over to its taker instead of the pool, after the last step that reads it or on reset', () => {
+    for (const training of [true, false]) {
+      const tape = new Tape();
+      tape.recording = training;
+      const x = input([8, 8]);
+      const h = scale(tape, x, 2), loss = sum(tape, scale(tape, h, 3));
+      const taken: { data: Float32Array | null } = { data: null };
+      tape.handOver(h, (data) => {
+        // No step that reads h is left to run: its values are final.
+        assert.ok(!training || x.grad !== null, 'handed over before the backward that reads it');
+        taken.data = data;
+      });
+      if (training) {
+        tape.backward(loss);
+        assert.ok(taken.data !== null, 'handed over during backward');
+      }
+      tape.reset();
+      assert.equal(taken.data?.buffer, h.data.buffer, `training ${training}`);
+      assert.deepEqual(taken.data, new Float32Array(64).map((_, i) => 2 * x.data[i]));
+      // The pool never got it back: new tensors do not land on it.
+      for (let i = 0; i < 4; i++) assert.notEqual(tape.tensor([8, 8]).data.buffer, h.data.buffer);
+      tape.reset();
+    }
   });
 
   it('lets go of buffers left idle while sizes grow step after step', () => {

@@ -116,7 +116,8 @@ export interface Kernels<F extends FloatArray = Float32Array> {
   ): void;
   /** Adds the gradients of attentionForward's out (dout) and aux (auxGrad: batch) into dq, dk,
    * dv, dkeyPe and, in expire and adaptive modes, dspans. The attention weights are recomputed
-   * from q, k and keyPe: nothing of forward's is kept. */
+   * from q, k and keyPe: nothing of forward's is kept. dk and dv may be k and v themselves
+   * (when nothing else reads them): they are then overwritten with the gradients. */
   attentionBackward(
     mode: number, batch: number, block: number, heads: number, headDim: number, peLen: number, window: number, rate: number, compressed: number,
     q: F, k: F, v: F, offsets: Int32Array, keyPe: F, spans: F, counters: F, ramp: number, limit: number, dropout: number, seed: number,
@@ -126,6 +127,8 @@ export interface Kernels<F extends FloatArray = Float32Array> {
    * Keeps the memories still alive at the next block and ages them by `block` (definition in
    * reference-memory.ts). hidden: rows x width; counters, spans: rows; offsets: batch + 1.
    * Writes the kept rows to outHidden/outCounters/outOffsets and returns how many were kept.
+   * outHidden may be hidden itself (kept rows only move towards the front); width 0 moves no
+   * states and only tells which rows stay.
    */
   memoryPrune(
     mode: number, batch: number, block: number, width: number, ramp: number, window: number,

@@ -114,8 +114,11 @@ export function attentionBackward(
   q: FloatArray, k: FloatArray, v: FloatArray, offsets: Int32Array, keyPe: FloatArray,
   spans: FloatArray, counters: FloatArray, ramp: number, limit: number, dropout: number, seed: number,
   dout: FloatArray, auxGrad: FloatArray,
-  dq: FloatArray, dk: FloatArray, dv: FloatArray, dkeyPe: FloatArray, dspans: FloatArray,
+  dq: FloatArray, dkOut: FloatArray, dvOut: FloatArray, dkeyPe: FloatArray, dspans: FloatArray,
 ): void {
+  // dk and dv may be k and v themselves (nothing else reads them): they then end up holding the
+  // gradients. Here their sums run in arrays of their own, copied over at the end.
+  const dk = dkOut === k ? new Float64Array(k.length) : dkOut, dv = dvOut === v ? new Float64Array(v.length) : dvOut;
   const s: Settings = { mode, batch, block, heads, headDim, peLen, window, rate, compressed, spans, counters, ramp, limit };
   const width = heads * headDim, scale = 1 / Math.sqrt(headDim);
   for (let b = 0; b < batch; b++) {
@@ -178,6 +181,8 @@ export function attentionBackward(
       }
     }
   }
+  if (dk !== dkOut) dkOut.set(dk);
+  if (dv !== dvOut) dvOut.set(dv);
 }
 
 /**

@@ -4,6 +4,11 @@
 // its compressed memories first: [compressed (C) ; pool(oldest M states) (M/c) ; cache (L) ; block].
 // Leaving: Expire-Span keeps the memories still alive at the next block; the others keep each
 // stream's last cache-size states (and the Compressive Transformer its last C compressed ones).
+//
+// In training the kept states never get a buffer of their own: they are moved to the front of
+// the block's packed rows, in that buffer, once backward has read it, and the next block gives
+// the buffer back to the pool after reading them. Peak memory then holds each layer's memory
+// once (inside the packed rows), not twice.
 import { AttentionMode } from '../kernels/attention.js';
 import { kernels } from '../kernels/index.js';
 import { joinMemory } from '../tensor/memory-ops.js';
@@ -22,8 +27,12 @@ export interface LayerInput {
   compressed: number;
 }
 
-/** h: [batch * block, H]: the block (or, from SequenceModel.encodeNext, its newest rows). */
-export function enterBlock(t: Tape, c: ModelConfig, mem: LayerMemory, h: Tensor, batch: number, block = c.memSz): LayerInput {
+/**
+ * h: [batch * block, H]: the block (or, from SequenceModel.encodeNext, its newest rows).
+ * `recycle`: nothing reads `mem` afterwards, so a pool buffer holding its states goes back to
+ * the pool once they are copied.
+ */
+export function enterBlock(t: Tape, c: ModelConfig, mem: LayerMemory, h: Tensor, batch: number, block = c.memSz, recycle = false): LayerInput {
   const M = block, H = c.hidSz;
   let cache = mem.hidden, cacheOffsets = mem.offsets, cacheCounters = mem.counters, compressed = 0;
   if (c.compress) {
@@ -45,6 +54,11 @@ export function enterBlock(t: Tape, c: ModelConfig, mem: LayerMemory, h: Tensor,
     }
   }
   const { packed, offsets } = joinMemory(t, cache, cacheOffsets, h, batch, M);
+  const pooled = pooledStates.get(mem);
+  if (recycle && pooled) {
+    pooledStates.delete(mem);
+    t.pool.give(pooled);
+  }
   const counters = new Float32Array(offsets[batch]);
   const blockCounters = Float32Array.from({ length: M }, (_, m) => -m);
   for (let b = 0; b < batch; b++) {
@@ -77,16 +91,33 @@ export function memoryWithPrefix(mem: LayerMemory, prefix: Float32Array, k: numb
 
 /**
  * The layer's memory for the next block. spans: Expire-Span's span of every packed row.
- * `recycle`: the memory this one replaces, whose arrays nothing reads any more (their contents
- * are in input.packed): written over when large enough.
+ * `tape` (training): the kept states stay in input.packed's buffer, moved to its front when the
+ * tape lets it go; until then the memory's `hidden` cannot be read.
  */
-export function leaveBlock(c: ModelConfig, batch: number, input: LayerInput, spans: Float32Array | undefined, cacheSize: number, recycle?: LayerMemory): LayerMemory {
+export function leaveBlock(c: ModelConfig, batch: number, input: LayerInput, spans: Float32Array | undefined, cacheSize: number, tape?: Tape): LayerMemory {
   const { packed, offsets, counters } = input, rows = offsets[batch], H = c.hidSz;
-  const next = { hidden: reuse(recycle?.hidden, rows * H), counters: reuse(recycle?.counters, rows), offsets: new Int32Array(batch + 1) };
   const mode = c.expireSpan ? AttentionMode.Expire : AttentionMode.Window;
-  const kept = kernels.memoryPrune(mode, batch, c.memSz, H, c.expireSpanRamp, cacheSize, packed.data, counters, offsets, spans ?? new Float32Array(0), next.hidden, next.counters, next.offsets);
-  // Views, not copies: the kept rows are already in place at the front.
-  const memory: LayerMemory = { hidden: next.hidden.subarray(0, kept * H), counters: next.counters.subarray(0, kept), offsets: next.offsets };
+  const nextCounters = new Float32Array(rows), nextOffsets = new Int32Array(batch + 1);
+  // The spans' buffer goes back to the pool during backward: keep what the move will need.
+  const spanValues = spans?.slice() ?? new Float32Array(0);
+  const prune = (width: number, from: Float32Array, to: Float32Array) =>
+    kernels.memoryPrune(mode, batch, c.memSz, width, c.expireSpanRamp, cacheSize, from, counters, offsets, spanValues, to, nextCounters, nextOffsets);
+  let memory: LayerMemory;
+  if (tape) {
+    // Width 0: which rows stay (counters and offsets), moving no states yet.
+    const kept = prune(0, packed.data, packed.data);
+    memory = unsettled(nextCounters.subarray(0, kept), nextOffsets);
+    tape.handOver(packed, (data) => {
+      prune(H, data, data);
+      Object.defineProperty(memory, 'hidden', { value: data.subarray(0, kept * H), writable: true, enumerable: true, configurable: true });
+      pooledStates.set(memory, data);
+    });
+  } else {
+    const hidden = new Float32Array(rows * H);
+    const kept = prune(H, packed.data, hidden);
+    // Views, not copies: the kept rows are already in place at the front.
+    memory = { hidden: hidden.subarray(0, kept * H), counters: nextCounters.subarray(0, kept), offsets: nextOffsets };
+  }
   if (c.compress) {
     // The last C of [compressed ; new compressed] of every stream.
     const C = compressedLength(c), fresh = c.memSz / c.compressRate;
@@ -99,13 +130,16 @@ export function leaveBlock(c: ModelConfig, batch: number, input: LayerInput, spa
   return memory;
 }
 
-/** Buffers leaveBlock allocated (wholly its own, unlike a loaded memory's views into a file). */
-const ownBuffers = new WeakSet<ArrayBufferLike>();
+/** Memories whose states lie in a pool buffer (a block's packed rows), to give back when read. */
+const pooledStates = new WeakMap<LayerMemory, Float32Array>();
 
-/** An array of n floats: over `old`'s buffer when leaveBlock made it and it has room, else new. */
-function reuse(old: Float32Array | undefined, n: number): Float32Array {
-  if (old && ownBuffers.has(old.buffer) && old.buffer.byteLength >= 4 * n) return new Float32Array(old.buffer, 0, n);
-  const fresh = new Float32Array(n);
-  ownBuffers.add(fresh.buffer);
-  return fresh;
+/** A memory whose states are not in place yet: reading them is a bug, and says so. */
+function unsettled(counters: Float32Array, offsets: Int32Array): LayerMemory {
+  return {
+    counters,
+    offsets,
+    get hidden(): Float32Array {
+      throw new Error('LayerMemory: the states are still in the block\'s packed rows (read the memory after backward or Tape.reset())');
+    },
+  };
 }

@@ -20,9 +20,10 @@ export interface ForwardOptions {
   /** Source of the regularisers' randomness. */
   random?: Random;
   /**
-   * The memory's arrays belong to this call (nothing else reads them): each layer's kept
-   * memories are written into the arrays of those they replace when these are large enough,
-   * instead of new ones left to the garbage collector.
+   * The memory belongs to this call (nothing else reads its layers afterwards): each layer's
+   * kept states stay in the tape's buffer of the block's packed rows (readable after backward or
+   * Tape.reset()), and the next block gives that buffer back to the tape's pool once it has read
+   * them, instead of copying them into arrays of their own.
    */
   recycleMemory?: boolean;
 }
@@ -94,7 +95,7 @@ export class SequenceModel {
     const spans: Float32Array[] = [];
     this.layers.forEach((layer, l) => {
       const cacheSize = layer.attn.cacheSize();
-      const input = enterBlock(t, c, memory.layers[l], h, batch);
+      const input = enterBlock(t, c, memory.layers[l], h, batch, block, recycleMemory);
       const dropped = training && c.expireSpanLayerdrop > 0 && random.next() < c.expireSpanLayerdrop;
       const ctx = { batch, queries: block, layout: { offsets: input.offsets }, counters: input.counters, spanCap, compressed: input.compressed, dropout: training ? c.dropout : 0, random };
       const result = layer.forward(t, h, input.packed, ctx, dropped);
@@ -102,7 +103,7 @@ export class SequenceModel {
       if (training && result.aux) auxTerms.push(scale(t, sum(t, result.aux), c.expireSpanLoss / batch));
       if (training && layer.attn.adaptiveSpan) auxTerms.push(layer.attn.adaptiveSpan.loss(t));
       if (result.spans) spans.push(blockRows(result.spans.data, input.offsets, batch, block));
-      memory.layers[l] = leaveBlock(c, batch, input, result.spans?.data, cacheSize, recycleMemory ? memory.layers[l] : undefined);
+      memory.layers[l] = leaveBlock(c, batch, input, result.spans?.data, cacheSize, recycleMemory ? t : undefined);
     });
     if (this.outNorm) h = this.outNorm.forward(t, h);
     const aux = auxTerms.length > 0 ? auxTerms.reduce((a, b) => add(t, a, b)) : null;

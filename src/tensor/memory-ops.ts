@@ -29,9 +29,12 @@ export function joinMemory(t: Tape, cacheHidden: Float32Array, cacheOffsets: Int
     packed.data.set(h.data.subarray(b * block * width, (b + 1) * block * width), at + c1 - c0);
   }
   if (packed.requiresGrad) {
-    packed.gradRows = { offsets, length: block };
+    packed.gradRows = { offsets, length: block, source: h };
     t.record(() => {
-      const dp = t.gradOf(packed), dh = t.gradOf(h);
+      // Ops that honour gradRows (linear) added their part to h's gradient already.
+      const dp = packed.grad;
+      if (dp === null) return;
+      const dh = t.gradOf(h);
       for (let b = 0; b < batch; b++) {
         const from = (offsets[b + 1] - block) * width;
         kernels.axpy(1, dp.subarray(from, from + block * width), dh.subarray(b * block * width, (b + 1) * block * width), block * width);
@@ -59,6 +62,8 @@ export interface AttentionSpec {
   /** Dropout on the attention weights, and the seed of its mask. */
   dropout: number;
   seed: number;
+  /** k and v are read by this op alone: backward writes their gradients over them. */
+  exclusiveKeys?: boolean;
 }
 
 /**
@@ -90,9 +95,12 @@ export function memoryAttention(t: Tape, s: AttentionSpec, q: Tensor, k: Tensor,
     t.record(() => {
       // Inputs that need no gradient still get a buffer: the kernel writes all of them.
       const grad = (x: Tensor | null) => (x === null ? none : x.requiresGrad ? t.gradOf(x) : t.scratch(x.size, true));
+      // Keys and values nothing else reads hold their own gradients: two fewer buffers of the
+      // largest size in flight (the kernel overwrites them once read for the last time).
+      const overwrite = (x: Tensor) => (s.exclusiveKeys && x.requiresGrad ? t.gradOverValue(x) : grad(x));
       const auxGrad = aux === null ? none : aux.requiresGrad ? t.gradOf(aux) : t.scratch(s.batch, true);
       kernels.attentionBackward(...dims, q.data, k.data, v.data, layout.offsets, keyPe.data, spanData, counters, s.ramp, s.limit, s.dropout, s.seed,
-        t.gradOf(out), auxGrad, grad(q), grad(k), grad(v), grad(keyPe), grad(spans));
+        t.gradOf(out), auxGrad, grad(q), overwrite(k), overwrite(v), grad(keyPe), grad(spans));
     }, out, aux);
   }
   return { out, aux };

@@ -190,12 +190,15 @@ export function linear(t: Tape, x: Tensor, weight: Tensor, bias: Tensor | null =
     t.record(() => {
       const dy = t.gradOf(out);
       if (x.requiresGrad) {
-        const dx = t.gradOf(x);
-        // dx = dy W, on the rows whose gradient is read.
-        const product = (from: number, count: number) => kernels.gemm(false, false, count, inF, outF, 1, dy, from * outF, outF, 0, weight.data, 0, inF, 0, 1, dx, from * inF, inF, 0, 1);
+        // dx = dy W, on the rows whose gradient is read (of a packing: into its source's rows).
+        const product = (from: number, count: number, dx: Float32Array, to: number) =>
+          kernels.gemm(false, false, count, inF, outF, 1, dy, from * outF, outF, 0, weight.data, 0, inF, 0, 1, dx, to * inF, inF, 0, 1);
         const tails = x.gradRows;
-        if (tails === null) product(0, rows);
-        else for (let b = 1; b < tails.offsets.length; b++) product(tails.offsets[b] - tails.length, tails.length);
+        if (tails === null) product(0, rows, t.gradOf(x), 0);
+        else {
+          const ds = t.gradOf(tails.source);
+          for (let b = 1; b < tails.offsets.length; b++) product(tails.offsets[b] - tails.length, tails.length, ds, (b - 1) * tails.length);
+        }
       }
       if (weight.requiresGrad) kernels.gemm(true, false, outF, inF, rows, 1, dy, 0, outF, 0, x.data, 0, inF, 0, 1, t.gradOf(weight), 0, inF, 0, 1);
       if (bias?.requiresGrad) kernels.sumRows(dy, t.gradOf(bias), rows, outF);

@@ -21,6 +21,8 @@ export class Tape {
   private owned: Float32Array[] = [];
   /** Gradient buffers of tape-made tensors, returned to the pool as soon as they are spent. */
   private readonly grads = new Set<Float32Array>();
+  /** Buffers whose owner takes them over instead of the pool (see handOver). */
+  private readonly handedOver = new Map<ArrayBufferLike, (data: Float32Array) => void>();
 
   /** A tensor whose buffer lives until reset(). Its contents are NOT cleared. */
   tensor(shape: Shape, requiresGrad = false): Tensor {
@@ -54,6 +56,16 @@ export class Tape {
   }
 
   /**
+   * For a value read by one op only, whose backward reads it for the last time: its gradient in
+   * its own buffer (the op's kernel overwrites the value with it), or, if some gradient has
+   * already been added up for it, that gradient buffer as gradOf gives it.
+   */
+  gradOverValue(t: Tensor): Float32Array {
+    if (t.grad === null) t.grad = t.data;
+    return t.grad;
+  }
+
+  /**
    * Records the backward of an op whose results are `outputs`; steps run in reverse order. A
    * result's gradient is read only by its own op's backward (every consumer, recorded later, has
    * run by then), so it goes back to the pool right after: backward's peak memory is the
@@ -81,6 +93,23 @@ export class Tape {
     }
   }
 
+  /**
+   * When the tape lets go of t's buffer (after the backward step that last reads it, or on
+   * reset), `takeOver` gets it instead of the pool: the buffer is then the caller's, to give
+   * back to the pool itself. Lets a value outlive the step in a buffer the step already filled.
+   */
+  handOver(t: Tensor, takeOver: (data: Float32Array) => void): void {
+    this.handedOver.set(t.data.buffer, takeOver);
+  }
+
+  /** Returns a buffer the tape let go of to the pool, or to whoever it was handed over to. */
+  private release(b: Float32Array): void {
+    const takeOver = this.handedOver.get(b.buffer);
+    if (!takeOver) return this.pool.give(b);
+    this.handedOver.delete(b.buffer);
+    takeOver(b);
+  }
+
   /** Backpropagates from a scalar: d loss / d loss = seed. */
   backward(loss: Tensor, seed = 1): void {
     if (loss.size !== 1) throw new RangeError(`Tape.backward: the loss must have one element, got ${shapeString(loss.shape)}`);
@@ -89,7 +118,7 @@ export class Tape {
     for (let i = this.steps.length - 1; i >= 0; i--) {
       const { backward, outputs, buffers } = this.steps[i];
       backward();
-      for (const b of buffers) this.pool.give(b);
+      for (const b of buffers) this.release(b);
       buffers.length = 0;
       for (const out of outputs) {
         if (out?.grad && this.grads.delete(out.grad)) {
@@ -104,11 +133,12 @@ export class Tape {
   /** Returns every buffer handed out since the last reset to the pool, and forgets the graph.
    * Tensors made by this tape must not be used afterwards. */
   reset(): void {
-    for (const step of this.steps) for (const b of step.buffers) this.pool.give(b);
-    for (const b of this.owned) this.pool.give(b);
+    for (const step of this.steps) for (const b of step.buffers) this.release(b);
+    for (const b of this.owned) this.release(b);
     for (const g of this.grads) this.pool.give(g);
     this.owned = [];
     this.grads.clear();
+    this.handedOver.clear();
     this.steps.length = 0;
     this.pool.endStep();
   }

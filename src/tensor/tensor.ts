@@ -20,10 +20,14 @@ export function checkShape(where: string, shape: Shape): void {
   }
 }
 
-/** Each stream's last `length` rows of a ragged layout (stream b's rows end at offsets[b+1]). */
+/**
+ * Each stream's last `length` rows of a ragged layout (stream b's rows end at offsets[b+1]),
+ * copied from `source` ([streams * length, width], stream after stream).
+ */
 export interface StreamTails {
   offsets: Int32Array;
   length: number;
+  source: Tensor;
 }
 
 export class Tensor {
@@ -31,8 +35,9 @@ export class Tensor {
   readonly size: number;
   /**
    * Set on a [memory ; block] packing: only each stream's block rows have a gradient anyone
-   * reads (memories are detached between blocks), so backward may skip the others' input
-   * gradients (Transformer-XL: 8 of every 9 rows).
+   * reads (memories are detached between blocks), so backward may compute the input gradient of
+   * those rows alone (Transformer-XL: 1 of every 9) and add it straight into the block's own
+   * gradient, with no gradient buffer for the packing.
    */
   gradRows: StreamTails | null = null;
 

@@ -92,6 +92,7 @@ export class MemoryAttention {
         compressed: ctx.compressed,
         dropout: ctx.dropout,
         seed: ctx.dropout > 0 ? ctx.random.nextUint32() : 0,
+        exclusiveKeys: true,
       },
       q, k, v, ctx.layout, this.keyPe, this.adaptiveSpan ? this.adaptiveSpan.ratios(t) : spans, ctx.counters,
     );
