@@ -34,7 +34,11 @@ ES_MULTIVERSION void sigmoid_backward_span(const float* y, const float* dy, floa
   for (long i = 0; i < n; i++) dx[i] += dy[i] * y[i] * (1.f - y[i]);
 }
 ES_MULTIVERSION void relu_backward_span(const float* y, const float* dy, float* dx, long n) {
-  for (long i = 0; i < n; i++) dx[i] += y[i] > 0.f ? dy[i] : 0.f;
+  if (dx == dy) {
+    for (long i = 0; i < n; i++) dx[i] = y[i] > 0.f ? dx[i] : 0.f;  // in place: the gradient passes or stops
+  } else {
+    for (long i = 0; i < n; i++) dx[i] += y[i] > 0.f ? dy[i] : 0.f;
+  }
 }
 }  // namespace
 

@@ -27,7 +27,7 @@ void keep_large_blocks_mapped();
 void add_bias(const float* x, const float* bias, float* out, long rows, long cols);  // out = x + bias
 void sum_rows(const float* dy, float* dbias, long rows, long cols);  // dbias += sum over rows of dy
 void relu_forward(const float* x, float* y, long n);                 // y = max(x, 0)
-void relu_backward(const float* y, const float* dy, float* dx, long n);  // dx += dy * (y > 0)
+void relu_backward(const float* y, const float* dy, float* dx, long n);  // dx += dy * (y > 0); dx = dy * (y > 0) when dx is dy
 void sigmoid_forward(const float* x, float* y, long n);              // y = 1 / (1 + exp(-x))
 void sigmoid_backward(const float* y, const float* dy, float* dx, long n);  // dx += dy * y (1 - y)
 // y = x * factor, factor 0 with probability p else 1 / (1 - p), from (seed, index) (dropout.h)

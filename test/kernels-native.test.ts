@@ -124,6 +124,7 @@ describe('native kernels match the reference', { skip }, () => {
       same(`fill ${n}`, [v()], (k, [x]) => k.fill(x, 0.25, n));
       same(`relu ${n}`, [v(), v()], (k, [x, y]) => k.reluForward(x, y, n));
       same(`relu backward ${n}`, [v(), v(), v()], (k, [y, dy, dx]) => k.reluBackward(y, dy, dx, n));
+      same(`relu backward in place ${n}`, [v(), v()], (k, [y, dy]) => k.reluBackward(y, dy, dy, n));
       same(`addBias ${rows}x${cols}`, [v(), randomArray(random, cols), v()], (k, [x, b, o]) => k.addBias(x, b, o, rows, cols));
       same(`sumRows ${rows}x${cols}`, [v(), randomArray(random, cols)], (k, [dy, db]) => k.sumRows(dy, db, rows, cols), 1e-4, 1e-4);
       same(`sumSquares ${n}`, [v()], (k, [x]) => k.sumSquares(x, n), 1e-9, 0);

@@ -192,6 +192,24 @@ describe('tensor ops: errors and buffer reuse', () => {
     tape.reset();
   });
 
+  it('passes a result\'s gradient buffer on to an input that has none (in-place elementwise backward)', () => {
+    const t = new Tape();
+    const x = t.tensor([4], true), out = t.tensor([4], true), other = t.tensor([4], true);
+    const dy = t.gradOf(out);
+    assert.equal(t.passGrad(out, x), dy);
+    assert.equal(x.grad, dy);
+    assert.equal(out.grad, null);
+    // x has a gradient now: a second result adds to it in its own buffer.
+    t.gradOf(other);
+    assert.equal(t.passGrad(other, x), dy);
+    assert.notEqual(other.grad, dy);
+    // A leaf's gradient is its own, never passed on.
+    const leaf = input([4]), y = t.tensor([4], true);
+    assert.notEqual(t.passGrad(leaf, y), leaf.grad);
+    assert.ok(leaf.grad !== null);
+    t.reset();
+  });
+
   it('hands a buffer over to its taker instead of the pool, after the last step that reads it or on reset', () => {
     for (const training of [true, false]) {
       const tape = new Tape();

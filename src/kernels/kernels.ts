@@ -60,7 +60,7 @@ export interface Kernels<F extends FloatArray = Float32Array> {
   sumRows(dy: F, dbias: F, rows: number, cols: number): void;
   /** y = max(x, 0) */
   reluForward(x: F, y: F, n: number): void;
-  /** dx += dy where y > 0 */
+  /** dx += dy where y > 0; dx may be dy itself: then dx = dy where y > 0, else 0. */
   reluBackward(y: F, dy: F, dx: F, n: number): void;
   /** y = 1 / (1 + exp(-x)) */
   sigmoidForward(x: F, y: F, n: number): void;

@@ -76,7 +76,8 @@ export const referenceKernels: Kernels<FloatArray> = {
     for (let i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0;
   },
   reluBackward(y, dy, dx, n) {
-    for (let i = 0; i < n; i++) if (y[i] > 0) dx[i] += dy[i];
+    if (dx === dy) for (let i = 0; i < n; i++) dx[i] = y[i] > 0 ? dx[i] : 0;
+    else for (let i = 0; i < n; i++) if (y[i] > 0) dx[i] += dy[i];
   },
   sigmoidForward(x, y, n) {
     for (let i = 0; i < n; i++) y[i] = 1 / (1 + Math.exp(-x[i]));

@@ -84,7 +84,13 @@ export function scale(t: Tape, x: Tensor, alpha: number): Tensor {
 export function relu(t: Tape, x: Tensor, inPlace = false): Tensor {
   const out = inPlace ? new Tensor(x.data, x.shape, t.tracks(x), null) : t.tensor(x.shape, t.tracks(x));
   kernels.reluForward(x.data, out.data, x.size);
-  if (out.requiresGrad) t.record(() => kernels.reluBackward(out.data, t.gradOf(out), t.gradOf(x), x.size), out);
+  if (out.requiresGrad) {
+    t.record(() => {
+      const dy = t.gradOf(out);
+      // In place, x is read by nothing else either: its gradient overwrites out's.
+      kernels.reluBackward(out.data, dy, inPlace ? t.passGrad(out, x) : t.gradOf(x), x.size);
+    }, out);
+  }
   return out;
 }
 

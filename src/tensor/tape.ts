@@ -66,6 +66,17 @@ export class Tape {
   }
 
   /**
+   * For an elementwise op whose backward can run in place: x's gradient in the buffer of the
+   * op's result's (which nothing reads after this op), or, when x has a gradient already or
+   * `out`'s is not the tape's own, x's gradient as gradOf gives it.
+   */
+  passGrad(out: Tensor, x: Tensor): Float32Array {
+    if (x.grad !== null || out.grad === null || !this.grads.has(out.grad)) return this.gradOf(x);
+    [x.grad, out.grad] = [out.grad, null];
+    return x.grad;
+  }
+
+  /**
    * Records the backward of an op whose results are `outputs`; steps run in reverse order. A
    * result's gradient is read only by its own op's backward (every consumer, recorded later, has
    * run by then), so it goes back to the pool right after: backward's peak memory is the
