@@ -98,8 +98,8 @@ export function leaveBlock(c: ModelConfig, batch: number, input: LayerInput, spa
   const { packed, offsets, counters } = input, rows = offsets[batch], H = c.hidSz;
   const mode = c.expireSpan ? AttentionMode.Expire : AttentionMode.Window;
   const nextCounters = new Float32Array(rows), nextOffsets = new Int32Array(batch + 1);
-  // The spans' buffer goes back to the pool during backward: keep what the move will need.
-  const spanValues = spans?.slice() ?? new Float32Array(0);
+  // The spans' buffer goes back to the pool during backward: a later move needs a copy.
+  const spanValues = (tape ? spans?.slice() : spans) ?? new Float32Array(0);
   const prune = (width: number, from: Float32Array, to: Float32Array) =>
     kernels.memoryPrune(mode, batch, c.memSz, width, c.expireSpanRamp, cacheSize, from, counters, offsets, spanValues, to, nextCounters, nextOffsets);
   let memory: LayerMemory;
