@@ -17,12 +17,21 @@ struct Gemm {
   float* c = nullptr;
   long ldc = 0, stride_c = 0;
   int batch = 1;
+  // op(B) already packed by gemm_pack_b (built-in kernel only): b, ldb, trans_b and stride_b are
+  // then not read, and every batch item uses the same B.
+  const float* packed_b = nullptr;
 };
 
 // The product through the active backend: the system CBLAS when built with one, else built-in.
 void gemm(const Gemm& g);
 // The built-in packed kernel (AVX-512, AVX2+FMA or portable C++, chosen at run time).
 void gemm_builtin(const Gemm& g);
+
+// Floats gemm_pack_b writes for a k x n op(B).
+long gemm_packed_b_size(int k, int n);
+// Packs op(B) (k x n; b[p * ldb + j], or b[j * ldb + p] when trans_b) in the built-in kernel's
+// layout, for products that share one B (Gemm::packed_b).
+void gemm_pack_b(bool trans_b, int k, int n, const float* b, long ldb, float* out);
 
 // The product straight through the linked CBLAS; false (and nothing done) when there is none.
 bool gemm_cblas(const Gemm& g);

@@ -62,25 +62,37 @@ void transpose_into(const float* src, long ld, int rows, int cols, float* dst, i
     for (int p = 0; p < cols; p++) dst[p * stride + i] = src[i * ld + p];
 }
 
+// Copies n floats into a panel row of width W, zero-filling the rest.
+template <int W>
+inline void panel_row(const float* src, int n, float* dst) {
+  if (n == W) {
+    std::memcpy(dst, src, W * sizeof(float));
+    return;
+  }
+  for (int i = 0; i < n; i++) dst[i] = src[i];
+  for (int i = n; i < W; i++) dst[i] = 0.f;
+}
+
 // Packs rows [i0, i0+mc) and depth [p0, p0+kc) of op(A) into panels of MR rows: within a panel,
 // element (i, p) sits at p * MR + i. Rows past mc are zero.
 template <int MR>
 void pack_a(const Gemm& g, const float* a, int i0, int mc, int p0, int kc, float* out) {
-  for (int r = 0; r < mc; r += MR) {
+  if (g.trans_a) {
+    // op(A)(i, p) = a[p * lda + i]: stored row p holds depth p of every panel. It is read once,
+    // front to back, and dealt out; a panel at a time would read MR floats per row with a stride
+    // of lda, which the prefetcher does not follow.
+    for (int p = 0; p < kc; p++) {
+      const float* src = a + static_cast<long>(p0 + p) * g.lda + i0;
+      for (int r = 0; r < mc; r += MR) panel_row<MR>(src + r, std::min(MR, mc - r), out + static_cast<long>(r) * kc + p * MR);
+    }
+    return;
+  }
+  for (int r = 0; r < mc; r += MR) {  // op(A)(i, p) = a[i * lda + p]
     const int rows = std::min(MR, mc - r);
     float* panel = out + static_cast<long>(r) * kc;
-    if (g.trans_a) {  // op(A)(i, p) = a[p * lda + i]: MR contiguous reads per p
-      for (int p = 0; p < kc; p++) {
-        const float* src = a + static_cast<long>(p0 + p) * g.lda + i0 + r;
-        float* dst = panel + p * MR;
-        for (int i = 0; i < rows; i++) dst[i] = src[i];
-        for (int i = rows; i < MR; i++) dst[i] = 0.f;
-      }
-    } else {  // op(A)(i, p) = a[i * lda + p]
-      transpose_into(a + static_cast<long>(i0 + r) * g.lda + p0, g.lda, rows, kc, panel, MR);
-      for (int i = rows; i < MR; i++)
-        for (int p = 0; p < kc; p++) panel[p * MR + i] = 0.f;
-    }
+    transpose_into(a + static_cast<long>(i0 + r) * g.lda + p0, g.lda, rows, kc, panel, MR);
+    for (int i = rows; i < MR; i++)
+      for (int p = 0; p < kc; p++) panel[p * MR + i] = 0.f;
   }
 }
 
@@ -88,21 +100,24 @@ void pack_a(const Gemm& g, const float* a, int i0, int mc, int p0, int kc, float
 // panel, element (p, j) sits at p * NR + j. Columns past nc are zero.
 template <int NR>
 void pack_b(const Gemm& g, const float* b, int p0, int kc, int j0, int nc, float* out) {
-  for (int c = 0; c < nc; c += NR) {
+  if (!g.trans_b) {
+    // op(B)(p, j) = b[p * ldb + j]: each stored row read once, front to back (see pack_a).
+    for (int p = 0; p < kc; p++) {
+      const float* src = b + static_cast<long>(p0 + p) * g.ldb + j0;
+      for (int c = 0; c < nc; c += NR) panel_row<NR>(src + c, std::min(NR, nc - c), out + static_cast<long>(c) * kc + p * NR);
+    }
+    return;
+  }
+  for (int c = 0; c < nc; c += NR) {  // op(B)(p, j) = b[j * ldb + p]
     const int cols = std::min(NR, nc - c);
     float* panel = out + static_cast<long>(c) * kc;
-    if (g.trans_b) {  // op(B)(p, j) = b[j * ldb + p]
-      transpose_into(b + static_cast<long>(j0 + c) * g.ldb + p0, g.ldb, cols, kc, panel, NR);
-      for (int j = cols; j < NR; j++)
-        for (int p = 0; p < kc; p++) panel[p * NR + j] = 0.f;
-    } else {  // op(B)(p, j) = b[p * ldb + j]: NR contiguous reads per p
-      for (int p = 0; p < kc; p++) {
-        const float* src = b + static_cast<long>(p0 + p) * g.ldb + j0 + c;
-        float* dst = panel + p * NR;
-        for (int j = 0; j < cols; j++) dst[j] = src[j];
-        for (int j = cols; j < NR; j++) dst[j] = 0.f;
-      }
-    }
+    // The next panel's rows, ahead of time: short rows a row stride apart (an attention head's
+    // slice of the keys) are a pattern the hardware prefetcher does not follow.
+    for (int j = c + NR; j < std::min(nc, c + 2 * NR); j++)
+      for (int p = 0; p < kc; p += 16) __builtin_prefetch(b + static_cast<long>(j0 + j) * g.ldb + p0 + p);
+    transpose_into(b + static_cast<long>(j0 + c) * g.ldb + p0, g.ldb, cols, kc, panel, NR);
+    for (int j = cols; j < NR; j++)
+      for (int p = 0; p < kc; p++) panel[p * NR + j] = 0.f;
   }
 }
 
@@ -130,6 +145,7 @@ inline void store_tile(const float* acc, float* c, long ldc, int rows, int cols,
 // Portable, but still SIMD: GCC/Clang vector extensions map to SSE on x86 and NEON on ARM.
 struct Portable {
   static constexpr int MR = 4, NR = 16;
+  static constexpr bool kDirectA = false;
   typedef float v4 __attribute__((vector_size(16), aligned(4)));
   static void micro(int kc, const float* a, const float* b, float* c, long ldc, int rows, int cols,
                     float alpha, float beta, bool first) {
@@ -148,6 +164,7 @@ struct Portable {
 #else
 struct Portable {
   static constexpr int MR = 4, NR = 16;
+  static constexpr bool kDirectA = false;
   static void micro(int kc, const float* a, const float* b, float* c, long ldc, int rows, int cols,
                     float alpha, float beta, bool first) {
     float acc[MR * NR] = {};
@@ -162,6 +179,7 @@ struct Portable {
 #if ES_X86
 struct Avx2 {
   static constexpr int MR = 6, NR = 16;
+  static constexpr bool kDirectA = false;
   __attribute__((target("avx2,fma"))) static void micro(int kc, const float* a, const float* b,
                                                          float* c, long ldc, int rows, int cols,
                                                          float alpha, float beta, bool first) {
@@ -232,8 +250,59 @@ struct Avx512 {
     }
     store_tile<MR, NR>(tile, c, ldc, rows, cols, alpha, beta, first);
   }
+  static constexpr bool kDirectA = true;
+  // A full MR x NR tile with A read where it is stored: element (i, p) at a[i * rs + p * cs].
+  template <long RS, long CS>
+  __attribute__((target("avx512f"))) static void micro_direct(int kc, const float* a, long rs, long cs,
+                                                               const float* b, float* c, long ldc,
+                                                               float alpha, float beta, bool first) {
+    __m512 acc[MR][2];
+    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    const long r = RS ? RS : rs, s = CS ? CS : cs;
+    for (int p = 0; p < kc; p++, a += s, b += NR) {
+      const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+      for (int i = 0; i < MR; i++) {
+        const __m512 ai = _mm512_set1_ps(a[i * r]);
+        acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+        acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+      }
+    }
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    for (int i = 0; i < MR; i++) {
+      float* row = c + i * ldc;
+      for (int h = 0; h < 2; h++) {
+        __m512 v = _mm512_mul_ps(va, acc[i][h]);
+        if (!first) v = _mm512_add_ps(v, _mm512_loadu_ps(row + 16 * h));
+        else if (beta != 0.f) v = _mm512_fmadd_ps(vb, _mm512_loadu_ps(row + 16 * h), v);
+        _mm512_storeu_ps(row + 16 * h, v);
+      }
+    }
+  }
 };
 #endif
+
+// Rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) times packed B (kc x nc) into C (rows i0..,
+// columns of the block; nc a multiple of NR), with A read where it is stored: full tiles go to
+// the kernel's direct micro-kernel; a last partial row panel is packed into ap.
+template <class K>
+void direct_block(const Gemm& g, const float* a, int i0, int mc, int p0, int kc, const float* bp,
+                  float* c, int nc, bool first, float* ap) {
+  constexpr int MR = K::MR, NR = K::NR;
+  const int full = mc / MR * MR;
+  if (full < mc) pack_a<MR>(g, a, i0 + full, mc - full, p0, kc, ap);
+  for (int jr = 0; jr < nc; jr += NR) {
+    const float* bpanel = bp + static_cast<long>(jr) * kc;
+    for (int ir = 0; ir < full; ir += MR) {
+      float* ct = c + static_cast<long>(ir) * g.ldc + jr;
+      if (g.trans_a)
+        K::template micro_direct<1, 0>(kc, a + static_cast<long>(p0) * g.lda + i0 + ir, 1, g.lda, bpanel, ct, g.ldc, g.alpha, g.beta, first);
+      else
+        K::template micro_direct<0, 1>(kc, a + static_cast<long>(i0 + ir) * g.lda + p0, g.lda, 1, bpanel, ct, g.ldc, g.alpha, g.beta, first);
+    }
+    if (full < mc)
+      K::micro(kc, ap, bpanel, c + static_cast<long>(full) * g.ldc + jr, g.ldc, mc - full, NR, g.alpha, g.beta, first);
+  }
+}
 
 // One product (one batch item) restricted to rows [m0, m1) and columns [n0, n1) of C.
 template <class K>
@@ -245,16 +314,26 @@ void gemm_block(const Gemm& g, const float* a, const float* b, float* c, int m0,
       for (int j = n0; j < n1; j++) c[i * g.ldc + j] = g.beta == 0.f ? 0.f : g.beta * c[i * g.ldc + j];
     return;
   }
-  float* bp = scratch_b.get(static_cast<size_t>(KC) * ((std::min(NC, n1 - n0) + NR - 1) / NR * NR));
+  // With B only one or two panels wide each packed A panel would be read once or twice: cheaper
+  // to read A where it lies.
+  const bool direct_a = K::kDirectA && n1 - n0 <= 2 * NR && (n1 - n0) % NR == 0;
+  // A pre-packed B: depth block pc at pc * npad, its panels kc x NR in column order.
+  const long npad = (static_cast<long>(g.n) + NR - 1) / NR * NR;
+  float* bp = g.packed_b ? nullptr : scratch_b.get(static_cast<size_t>(KC) * ((std::min(NC, n1 - n0) + NR - 1) / NR * NR));
   float* ap = scratch_a.get(static_cast<size_t>(KC) * ((std::min(MC, m1 - m0) + MR - 1) / MR * MR));
   for (int jc = n0; jc < n1; jc += NC) {
     const int nc = std::min(NC, n1 - jc);
     for (int pc = 0; pc < g.k; pc += KC) {
       const int kc = std::min(KC, g.k - pc);
       const bool first = pc == 0;
-      pack_b<NR>(g, b, pc, kc, jc, nc, bp);
+      if (g.packed_b) bp = const_cast<float*>(g.packed_b) + pc * npad + static_cast<long>(jc) * kc;
+      else pack_b<NR>(g, b, pc, kc, jc, nc, bp);
       for (int ic = m0; ic < m1; ic += MC) {
         const int mc = std::min(MC, m1 - ic);
+        if constexpr (K::kDirectA) if (direct_a) {
+          direct_block<K>(g, a, ic, mc, pc, kc, bp, c + static_cast<long>(ic) * g.ldc + jc, nc, first, ap);
+          continue;
+        }
         pack_a<MR>(g, a, ic, mc, pc, kc, ap);
         for (int jr = 0; jr < nc; jr += NR) {
           for (int ir = 0; ir < mc; ir += MR) {
@@ -318,7 +397,45 @@ Isa detect_isa() {
 
 const Isa isa = detect_isa();
 
+int builtin_nr() {
+  switch (isa) {
+#if ES_X86
+    case Isa::Avx512: return Avx512::NR;
+    case Isa::Avx2: return Avx2::NR;
+#endif
+    default: return Portable::NR;
+  }
+}
+
+template <class K>
+void pack_whole_b(const Gemm& g, float* out) {
+  constexpr int NR = K::NR;
+  const long npad = (static_cast<long>(g.n) + NR - 1) / NR * NR;
+  for (int pc = 0; pc < g.k; pc += KC) pack_b<NR>(g, g.b, pc, std::min(KC, g.k - pc), 0, g.n, out + pc * npad);
+}
+
 }  // namespace
+
+long gemm_packed_b_size(int k, int n) {
+  const long nr = builtin_nr();
+  return static_cast<long>(k) * ((n + nr - 1) / nr * nr);
+}
+
+void gemm_pack_b(bool trans_b, int k, int n, const float* b, long ldb, float* out) {
+  Gemm g;
+  g.trans_b = trans_b;
+  g.k = k;
+  g.n = n;
+  g.b = b;
+  g.ldb = ldb;
+  switch (isa) {
+#if ES_X86
+    case Isa::Avx512: return pack_whole_b<Avx512>(g, out);
+    case Isa::Avx2: return pack_whole_b<Avx2>(g, out);
+#endif
+    default: return pack_whole_b<Portable>(g, out);
+  }
+}
 
 void gemm_builtin(const Gemm& g) {
   if (g.m <= 0 || g.n <= 0 || g.batch <= 0) return;

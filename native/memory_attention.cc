@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -129,9 +130,48 @@ void gemm_view(bool ta, bool tb, int m, int n, int k, float alpha, const float* 
   gemm_builtin(g);  // inside a pool task it stays on this thread; with one stream it may use the pool
 }
 
+// C = alpha op(A) B + beta C with B packed by gemm_pack_b.
+void gemm_view_packed(bool ta, int m, int n, int k, float alpha, const float* a, long lda, const float* packed_b,
+                      float beta, float* c, long ldc) {
+  if (m <= 0 || n <= 0) return;
+  Gemm g;
+  g.trans_a = ta;
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.alpha = alpha;
+  g.a = a;
+  g.lda = lda;
+  g.packed_b = packed_b;
+  g.beta = beta;
+  g.c = c;
+  g.ldc = ldc;
+  gemm_builtin(g);
+}
+
+// keyPe (D x P) as the B operand of Q keyPe and, in backward, of dQPE keyPe^T: packed once per
+// call, not once per (stream, head).
+struct PackedPe {
+  std::vector<float> storage;  // both, 64-byte aligned (the micro-kernels' aligned loads)
+  float *pe = nullptr, *pe_t = nullptr;
+  PackedPe(const AttentionArgs& a, bool transposed_too) {
+    if (a.pe_len <= 0) return;
+    const long n = gemm_packed_b_size(a.head_dim, a.pe_len), nt = gemm_packed_b_size(a.pe_len, a.head_dim);
+    const long pad = 16;  // floats
+    storage.resize(n + nt + 2 * pad);
+    pe = align(storage.data());
+    pe_t = align(pe + n);
+    gemm_pack_b(false, a.head_dim, a.pe_len, a.key_pe, a.pe_len, pe);
+    if (transposed_too) gemm_pack_b(true, a.pe_len, a.head_dim, a.key_pe, a.pe_len, pe_t);
+  }
+  static float* align(float* x) {
+    return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(x) + 63) / 64 * 64);
+  }
+};
+
 // q . keyPe for every query of the head: qpe (M x P) = Q keyPe.
-void position_scores(const AttentionArgs& a, const Head& hd, float* qpe) {
-  gemm_view(false, false, a.block, a.pe_len, a.head_dim, 1.f, hd.q, hd.width, a.key_pe, a.pe_len, 0.f, qpe, a.pe_len);
+void position_scores(const AttentionArgs& a, const PackedPe& pe, const Head& hd, float* qpe) {
+  gemm_view_packed(false, a.block, a.pe_len, a.head_dim, 1.f, hd.q, hd.width, pe.pe, 0.f, qpe, a.pe_len);
 }
 
 // The expire-mode span loss of one stream (see attention.ts).
@@ -176,6 +216,27 @@ ES_MULTIVERSION float weights_row(const AttentionArgs& a, const float* pr, const
   return norm;
 }
 
+// The softmax of one row in window mode, whose keys are exactly [r.lo, r.hi): no mask to build,
+// and nothing to read outside that range (set to 0).
+ES_MULTIVERSION void softmax_window_row(const AttentionArgs& a, const Row& r, const float* qpe_row, float scale, long lb, float* pr) {
+  add_position(a, r, qpe_row, scale, pr);
+  const long lo = r.lo, hi = std::max(r.lo, r.hi);
+  float max = -INFINITY;
+#pragma omp simd reduction(max : max)
+  for (long i = lo; i < hi; i++) max = pr[i] > max ? pr[i] : max;
+  float total = 0.f;
+#pragma omp simd reduction(+ : total)
+  for (long i = lo; i < hi; i++) {
+    pr[i] = exp_nonpositive(pr[i] - max);
+    total += pr[i];
+  }
+  const float inv = total > 0.f ? 1.f / total : 0.f;
+#pragma omp simd
+  for (long i = lo; i < hi; i++) pr[i] *= inv;
+  std::fill(pr, pr + lo, 0.f);
+  std::fill(pr + hi, pr + lb, 0.f);
+}
+
 // From the scaled logits in p (M x Lb, row m at m * lb), writes the softmax probabilities back
 // into p (0 outside the softmax), the weights that multiply the values into w and their
 // renormalisation factors into norms (M).
@@ -185,6 +246,14 @@ ES_MULTIVERSION void softmax_rows(const AttentionArgs& a, int b, int h, const fl
   for (int m = 0; m < a.block; m++) {
     float* pr = p + m * lb;
     const Row r = visible(a, lb, m);
+    if (a.mode == kWindow) {
+      softmax_window_row(a, r, qpe + static_cast<long>(m) * a.pe_len, scale, lb, pr);
+      if (a.dropout > 0.f) {  // w = p drop
+        float* wr = w + m * lb;
+        for (long i = 0; i < lb; i++) wr[i] = pr[i] * dropout_factor(a.seed, slot0 + m * lb + i, a.dropout);
+      }
+      continue;
+    }
     mask_row(a, base, lb, r, m, h, x);
     add_position(a, r, qpe + static_cast<long>(m) * a.pe_len, scale, pr);
     float max = -INFINITY;
@@ -211,14 +280,14 @@ ES_MULTIVERSION void softmax_rows(const AttentionArgs& a, int b, int h, const fl
 // softmax_rows). Backward calls this again rather than keeping B x K x M x Lb probabilities from
 // forward: the same operations in the same order give the same numbers, for one more M x Lb x D
 // product.
-void head_probs(const AttentionArgs& a, int b, int h, Scratch& s, float* p, float* w, float* norms) {
+void head_probs(const AttentionArgs& a, const PackedPe& pe, int b, int h, Scratch& s, float* p, float* w, float* norms) {
   const Head hd = head_of(a, b, h);
   const long lb = a.offsets[b + 1] - a.offsets[b];
   const float scale = 1.f / std::sqrt(static_cast<float>(a.head_dim));
   float* x = s.get(s.x, lb);
   float* qpe = s.get(s.qpe, static_cast<size_t>(a.block) * std::max(1, a.pe_len));
   gemm_view(false, true, a.block, static_cast<int>(lb), a.head_dim, scale, hd.q, hd.width, hd.k, hd.width, 0.f, p, lb);
-  position_scores(a, hd, qpe);
+  position_scores(a, pe, hd, qpe);
   softmax_rows(a, b, h, qpe, p, w, norms, x, scale);
 }
 
@@ -227,6 +296,7 @@ void head_probs(const AttentionArgs& a, int b, int h, Scratch& s, float* p, floa
 void attention_forward(const AttentionArgs& a, float* out, float* aux) {
   const int M = a.block, K = a.heads, D = a.head_dim;
   const long width = static_cast<long>(K) * D;
+  const PackedPe pe(a, false);
   parallel_for(a.batch, [&](int b) {
     thread_local Scratch s;
     const long lb = a.offsets[b + 1] - a.offsets[b];
@@ -236,7 +306,7 @@ void attention_forward(const AttentionArgs& a, float* out, float* aux) {
     float* norms = s.get(s.norms, M);
     for (int h = 0; h < K; h++) {
       const Head hd = head_of(a, b, h);
-      head_probs(a, b, h, s, p, w, norms);
+      head_probs(a, pe, b, h, s, p, w, norms);
       gemm_view(false, false, M, D, static_cast<int>(lb), 1.f, weights_are_probs(a) ? p : w, lb, hd.v, width, 0.f,
                 out + static_cast<long>(b) * M * width + h * D, width);
     }
@@ -258,6 +328,7 @@ void attention_backward(const AttentionArgs& a, const float* dout,
   // dk and dv may be k and v themselves (nothing else reads them): each head's slice of them is
   // then overwritten with its gradient after the slice's last read, instead of added to.
   const float dk_beta = dk == a.k ? 0.f : 1.f, dv_beta = dv == a.v ? 0.f : 1.f;
+  const PackedPe pe(a, true);
   parallel_for(threads, [&](int t) {
     thread_local Scratch s;
     float* dpe = partial.data() + static_cast<size_t>(t) * partial_size;
@@ -287,7 +358,7 @@ void attention_backward(const AttentionArgs& a, const float* dout,
         const long qoff = static_cast<long>(b) * M * width + h * D;
         const long slot0 = static_cast<long>(K) * M * base + static_cast<long>(h) * M * lb;
         // p, and w = p c norm drop, as forward computed them.
-        head_probs(a, b, h, s, p, w, norms);
+        head_probs(a, pe, b, h, s, p, w, norms);
         // Raw dW = dOut V^T (before the dropout factor); then V's last read is done: dV += W^T dOut.
         gemm_view(false, true, M, static_cast<int>(lb), D, 1.f, dout + qoff, width, hd.v, width, 0.f, ds, lb);
         gemm_view(true, false, static_cast<int>(lb), D, M, 1.f, weights_are_probs(a) ? p : w, lb, dout + qoff, width, dv_beta, dv + (base * width) + h * D, width);
@@ -343,7 +414,7 @@ void attention_backward(const AttentionArgs& a, const float* dout,
         gemm_view(false, false, M, D, static_cast<int>(lb), 1.f, ds, lb, hd.k, width, 1.f, dq + qoff, width);
         gemm_view(true, false, static_cast<int>(lb), D, M, 1.f, ds, lb, hd.q, width, dk_beta, dk + base * width + h * D, width);
         if (P > 0) {
-          gemm_view(false, true, M, D, P, 1.f, dqpe, P, a.key_pe, P, 1.f, dq + qoff, width);
+          gemm_view_packed(false, M, D, P, 1.f, dqpe, P, pe.pe_t, 1.f, dq + qoff, width);
           gemm_view(true, false, D, P, M, 1.f, hd.q, width, dqpe, P, 1.f, dpe, P);
         }
       }
