@@ -150,20 +150,53 @@ describe('memory pruning', () => {
 
 const forcedTypescript = !nativeKernels;
 describe('memory kernels: native matches the reference', { skip: forcedTypescript ? 'the native kernels are not loaded in this run' : false }, () => {
+  // Forward and backward (which adds into the gradients) of both kernels on the same inputs.
+  const compareAttention = (c: Case, x: ReturnType<typeof buffers<Float32Array>>) => {
+    const zeros = (n: number) => new Float32Array(n);
+    const want = forward(ref as unknown as Kernels, c, x, zeros), got = forward(nativeKernels!, c, x, zeros);
+    assertClose(got.out, want.out, 'out', 1e-4, 1e-5);
+    if (c.mode === AttentionMode.Expire) assertClose(got.aux, want.aux, 'aux', 1e-4, 1e-5);
+    const dout = f32(got.out.length), auxGrad = f32(got.aux.length);
+    const grads = () => ({ q: f32(x.q.length), k: f32(x.k.length), v: f32(x.v.length), keyPe: f32(x.keyPe.length), spans: f32(x.spans.length) });
+    const gr = grads(), gn = { q: gr.q.slice(), k: gr.k.slice(), v: gr.v.slice(), keyPe: gr.keyPe.slice(), spans: gr.spans.slice() };
+    for (const [k, g] of [[ref as unknown as Kernels, gr], [nativeKernels!, gn]] as const) backward(k, c, x, dout, auxGrad, g);
+    for (const name of ['q', 'k', 'v', 'keyPe', 'spans'] as const) assertClose(gn[name], gr[name], `d${name}`, 1e-4, 1e-5);
+    return { dout, auxGrad };
+  };
+
+  // The model's sizes take the matrix products' other paths: head dim 64 (values read in place),
+  // more keys and position terms than one depth block, and one stream whose products are split
+  // between two threads.
+  for (const mode of [AttentionMode.Window, AttentionMode.Expire]) {
+    it(`${NAME[mode]} mode at the model's sizes (head dim 64, 300 keys, one stream on two threads)`, () => {
+      const threads = nativeKernels!.info().threads;
+      nativeKernels!.setThreads(2);
+      try {
+        for (const [batch, dropout] of [[1, 0], [3, 0.3]]) {
+          const block = 16, heads = 2, headDim = 64, window = mode === AttentionMode.Window ? 270 : 1 << 30;
+          const lengths = Array.from({ length: batch }, (_, b) => 290 + 5 * b);
+          const offsets = Int32Array.from([0, ...lengths.map((_, b) => lengths.slice(0, b + 1).reduce((s, n) => s + n, 0))]);
+          const c: Case = {
+            mode, batch, block, heads, headDim, peLen: mode === AttentionMode.Window ? window : block, window, rate: 1, compressed: 0,
+            offsets, rows: offsets[batch], ramp: 16.5, limit: Infinity, dropout, seed: 7,
+          };
+          const x = buffers(c, f32);
+          if (mode === AttentionMode.Expire) x.spans.set(f32(c.rows, 0, 300));
+          compareAttention(c, x);
+        }
+      } finally {
+        nativeKernels!.setThreads(threads);
+      }
+    });
+  }
+
   for (const mode of MODES) {
     it(`${NAME[mode]} mode, forward, backward and pruning on random ragged memories`, () => {
       for (let trial = 0; trial < 10; trial++) {
         const c = randomCase(mode);
         const x = buffers(c, f32);
         const zeros = (n: number) => new Float32Array(n);
-        const want = forward(ref as unknown as Kernels, c, x, zeros), got = forward(nativeKernels!, c, x, zeros);
-        assertClose(got.out, want.out, 'out', 1e-4, 1e-5);
-        if (mode === AttentionMode.Expire) assertClose(got.aux, want.aux, 'aux', 1e-4, 1e-5);
-        const dout = f32(got.out.length), auxGrad = f32(got.aux.length);
-        const grads = () => ({ q: f32(x.q.length), k: f32(x.k.length), v: f32(x.v.length), keyPe: f32(x.keyPe.length), spans: f32(x.spans.length) });
-        const gr = grads(), gn = { q: gr.q.slice(), k: gr.k.slice(), v: gr.v.slice(), keyPe: gr.keyPe.slice(), spans: gr.spans.slice() };
-        for (const [k, g] of [[ref as unknown as Kernels, gr], [nativeKernels!, gn]] as const) backward(k, c, x, dout, auxGrad, g);
-        for (const name of ['q', 'k', 'v', 'keyPe', 'spans'] as const) assertClose(gn[name], gr[name], `d${name}`, 1e-4, 1e-5);
+        const { dout, auxGrad } = compareAttention(c, x);
         // Keys and values overwritten with their own gradients (dk = k, dv = v) give the same.
         const zeroGrads = () => ({ q: zeros(x.q.length), k: zeros(x.k.length), v: zeros(x.v.length), keyPe: zeros(x.keyPe.length), spans: zeros(x.spans.length) });
         for (const kern of [ref as unknown as Kernels, nativeKernels!]) {
