@@ -197,13 +197,20 @@ export function linear(t: Tape, x: Tensor, weight: Tensor, bias: Tensor | null =
       const dy = t.gradOf(out);
       if (x.requiresGrad) {
         // dx = dy W, on the rows whose gradient is read (of a packing: into its source's rows).
-        const product = (from: number, count: number, dx: Float32Array, to: number) =>
-          kernels.gemm(false, false, count, inF, outF, 1, dy, from * outF, outF, 0, weight.data, 0, inF, 0, 1, dx, to * inF, inF, 0, 1);
+        const product = (dyRows: Float32Array, count: number, dx: Float32Array) =>
+          kernels.gemm(false, false, count, inF, outF, 1, dyRows, 0, outF, 0, weight.data, 0, inF, 0, 1, dx, 0, inF, 0, 1);
         const tails = x.gradRows;
-        if (tails === null) product(0, rows, t.gradOf(x), 0);
+        if (tails === null) product(dy, rows, t.gradOf(x));
         else {
-          const ds = t.gradOf(tails.source);
-          for (let b = 1; b < tails.offsets.length; b++) product(tails.offsets[b] - tails.length, tails.length, ds, (b - 1) * tails.length);
+          // Each stream's block rows of dy, gathered: one product for all streams, not one each.
+          const streams = tails.offsets.length - 1, count = streams * tails.length;
+          const gathered = t.pool.take(count * outF);
+          for (let b = 0; b < streams; b++) {
+            const end = tails.offsets[b + 1] * outF;
+            gathered.set(dy.subarray(end - tails.length * outF, end), b * tails.length * outF);
+          }
+          product(gathered, count, t.gradOf(tails.source));
+          t.pool.give(gathered);
         }
       }
       if (weight.requiresGrad) kernels.gemm(true, false, outF, inF, rows, 1, dy, 0, outF, 0, x.data, 0, inF, 0, 1, t.gradOf(weight), 0, inF, 0, 1);
