@@ -175,16 +175,35 @@ void position_scores(const AttentionArgs& a, const PackedPe& pe, const Head& hd,
 }
 
 // The expire-mode span loss of one stream (see attention.ts).
-float expire_aux(const AttentionArgs& a, int b) {
+ES_MULTIVERSION float expire_aux(const AttentionArgs& a, int b) {
   const long base = a.offsets[b], lb = a.offsets[b + 1] - base;
+  const float *e = a.spans + base, *c = a.counters + base;
   double sum = 0;
-  for (int m = 0; m < a.block; m++)
+  for (int m = 0; m < a.block; m++) {
+#pragma omp simd reduction(+ : sum)
     for (long i = 0; i < lb; i++) {
-      const float r = std::min(a.spans[base + i], a.limit) - a.counters[base + i] - static_cast<float>(m);
+      const float r = std::min(e[i], a.limit) - c[i] - static_cast<float>(m);
       const float x = r / a.ramp + 1.f;
-      if (x > 0.f && x < 1.f) sum += r;
+      sum += x > 0.f && x < 1.f ? r : 0.f;
     }
+  }
   return static_cast<float>(sum / a.ramp / a.block);
+}
+
+// d aux_b / d e_i = (pairs of memory i on the ramp) / (R M), for the spans under the limit.
+ES_MULTIVERSION void expire_aux_backward(const AttentionArgs& a, int b, float aux_grad, float* dspans) {
+  const long base = a.offsets[b], lb = a.offsets[b + 1] - base;
+  for (long i = base; i < base + lb; i++) {
+    if (a.spans[i] > a.limit) continue;
+    const float t = std::min(a.spans[i], a.limit) - a.counters[i];
+    int count = 0;
+#pragma omp simd reduction(+ : count)
+    for (int m = 0; m < a.block; m++) {
+      const float x = (t - static_cast<float>(m)) / a.ramp + 1.f;
+      count += x > 0.f && x < 1.f ? 1 : 0;
+    }
+    dspans[i] += aux_grad * count / a.ramp / a.block;
+  }
 }
 
 Head head_of(const AttentionArgs& a, int b, int h) {
@@ -291,6 +310,58 @@ void head_probs(const AttentionArgs& a, const PackedPe& pe, int b, int h, Scratc
   softmax_rows(a, b, h, qpe, p, w, norms, x, scale);
 }
 
+// Row m of one (stream, head) in backward: dr holds the raw dw = dOut . v on entry and the
+// gradient of the scaled logits on return: through the dropout, the renormalisation and the mask
+// (masked modes; the mask's gradient goes to dspans in expire mode, and is returned in adaptive
+// mode), the softmax and the scale. The row's position-term gradient is added into dq_row (P).
+ES_MULTIVERSION float logit_grads_row(const AttentionArgs& a, long base, long lb, const Row& r, const float* pr,
+                                      const float* x, float norm, long slot, float scale, float* dr,
+                                      float* dspans, float* dq_row) {
+  if (a.dropout > 0.f)
+    for (long i = 0; i < lb; i++) dr[i] *= dropout_factor(a.seed, slot + i, a.dropout);
+  float dz = 0.f;
+  if (masked(a)) {
+    // With dr now dw = drop (dout . v) and g = sum of w dw (w = p c norm, without the drop):
+    // da = (dw - g) norm; dp = da c; the mask gets da p / R where 0 <= x <= 1 (and, in expire
+    // mode, the span is under the cap). Keys outside the softmax, or of probability 0, get 0.
+    float g = 0.f;
+#pragma omp simd reduction(+ : g)
+    for (long i = 0; i < lb; i++) g += in_softmax(x[i]) ? pr[i] * clamp01(x[i]) * norm * dr[i] : 0.f;
+    if (a.mode == kExpire) {
+      const float* e = a.spans + base;
+      float* de = dspans + base;
+#pragma omp simd
+      for (long i = 0; i < lb; i++) {
+        const bool live = in_softmax(x[i]) && pr[i] != 0.f;
+        const float da = (dr[i] - g) * norm;
+        de[i] += live && x[i] >= 0.f && x[i] <= 1.f && e[i] <= a.limit ? da * pr[i] / a.ramp : 0.f;
+        dr[i] = live ? da * clamp01(x[i]) : 0.f;
+      }
+    } else {
+#pragma omp simd reduction(+ : dz)
+      for (long i = 0; i < lb; i++) {
+        const bool live = in_softmax(x[i]) && pr[i] != 0.f;
+        const float da = (dr[i] - g) * norm;
+        dz += live && x[i] >= 0.f && x[i] <= 1.f ? da * pr[i] / a.ramp : 0.f;
+        dr[i] = live ? da * clamp01(x[i]) : 0.f;
+      }
+    }
+  }
+  // Softmax backward and the scale; everything outside the softmax gets 0.
+  float pdp = 0.f;
+#pragma omp simd reduction(+ : pdp)
+  for (long i = 0; i < lb; i++) pdp += pr[i] * dr[i];
+#pragma omp simd
+  for (long i = 0; i < lb; i++) dr[i] = pr[i] * (dr[i] - pdp) * scale;
+  // Position term: the same keys as add_position, gathered.
+  for (int j = 0; j < r.slots; j++) dq_row[j] += dr[r.clo + j];
+  const long from = std::max(r.lo, r.qpos - a.pe_len);
+  float* dqk = dq_row + a.pe_len - r.qpos;
+#pragma omp simd
+  for (long i = from; i < r.hi; i++) dqk[i] += dr[i];
+  return dz;
+}
+
 }  // namespace
 
 void attention_forward(const AttentionArgs& a, float* out, float* aux) {
@@ -335,18 +406,7 @@ void attention_backward(const AttentionArgs& a, const float* dout,
     float* dz = dpe + static_cast<long>(D) * P;
     for (int b = a.batch * t / threads; b < a.batch * (t + 1) / threads; b++) {
       const long base = a.offsets[b], lb = a.offsets[b + 1] - base;
-      if (a.mode == kExpire) {
-        // d aux_b / d e_i = (pairs of memory i on the ramp) / (R M), where e_i is under the limit.
-        for (long i = base; i < base + lb; i++) {
-          if (a.spans[i] > a.limit) continue;
-          int count = 0;
-          for (int m = 0; m < M; m++) {
-            const float x = (std::min(a.spans[i], a.limit) - a.counters[i] - static_cast<float>(m)) / a.ramp + 1.f;
-            if (x > 0.f && x < 1.f) count++;
-          }
-          dspans[i] += aux_grad[b] * count / a.ramp / M;
-        }
-      }
+      if (a.mode == kExpire) expire_aux_backward(a, b, aux_grad[b], dspans);
       float* p = s.get(s.p, static_cast<size_t>(M) * lb);
       float* w = s.get(s.w, static_cast<size_t>(M) * lb);
       float* ds = s.get(s.dw, static_cast<size_t>(M) * lb);
@@ -364,51 +424,11 @@ void attention_backward(const AttentionArgs& a, const float* dout,
         gemm_view(true, false, static_cast<int>(lb), D, M, 1.f, weights_are_probs(a) ? p : w, lb, dout + qoff, width, dv_beta, dv + (base * width) + h * D, width);
         if (P > 0) std::fill(dqpe, dqpe + static_cast<size_t>(M) * P, 0.f);
         for (int m = 0; m < M; m++) {
-          const float* pr = p + m * lb;
-          float* dr = ds + m * lb;  // raw dw in, d logits out
           const Row r = visible(a, lb, m);
           if (masked(a)) mask_row(a, base, lb, r, m, h, x);
-          if (a.dropout > 0.f)
-            for (long i = 0; i < lb; i++) dr[i] *= dropout_factor(a.seed, slot0 + m * lb + i, a.dropout);
-          if (masked(a)) {
-            // Through the renormalisation and the mask: with dr now dw = drop (dout . v) and
-            // g = sum of w dw (w = p c norm, without the drop): da = (dw - g) norm; dp = da c;
-            // the mask gets da p / R where 0 <= x <= 1 (and the span is under the cap).
-            const float norm = norms[m];
-            float g = 0.f;
-#pragma omp simd reduction(+ : g)
-            for (long i = 0; i < lb; i++) g += in_softmax(x[i]) ? pr[i] * clamp01(x[i]) * norm * dr[i] : 0.f;
-            float dz_sum = 0.f;
-            for (long i = 0; i < lb; i++) {
-              if (!in_softmax(x[i]) || pr[i] == 0.f) {
-                dr[i] = 0.f;
-                continue;
-              }
-              const float da = (dr[i] - g) * norm;
-              if (x[i] >= 0.f && x[i] <= 1.f) {
-                const float dmask = da * pr[i] / a.ramp;
-                if (a.mode == kExpire) {
-                  if (a.spans[base + i] <= a.limit) dspans[base + i] += dmask;
-                } else {
-                  dz_sum += dmask;
-                }
-              }
-              dr[i] = da * clamp01(x[i]);
-            }
-            if (a.mode == kAdaptive) dz[a.spans_len == 1 ? 0 : h] += dz_sum * a.limit;
-          }
-          // Softmax backward and the scale; everything outside the softmax gets 0.
-          float pdp = 0.f;
-#pragma omp simd reduction(+ : pdp)
-          for (long i = 0; i < lb; i++) pdp += pr[i] * dr[i];
-#pragma omp simd
-          for (long i = 0; i < lb; i++) dr[i] = pr[i] * (dr[i] - pdp) * scale;
-          // Position term: the same keys as add_position, gathered.
-          float* dq_row = dqpe + static_cast<long>(m) * P;
-          for (int j = 0; j < r.slots; j++) dq_row[j] += dr[r.clo + j];
-          const long from = std::max(r.lo, r.qpos - a.pe_len);
-          float* dqk = dq_row + P - r.qpos;
-          for (long i = from; i < r.hi; i++) dqk[i] += dr[i];
+          const float dz_row = logit_grads_row(a, base, lb, r, p + m * lb, x, norms[m], slot0 + m * lb, scale,
+                                               ds + m * lb, dspans, dqpe + static_cast<long>(m) * P);
+          if (a.mode == kAdaptive) dz[a.spans_len == 1 ? 0 : h] += dz_row * a.limit;
         }
         // dQ += dS K (K's last read), dK += dS^T Q; position term: dQ += dQPE keyPe^T, dkeyPe += Q^T dQPE.
         gemm_view(false, false, M, D, static_cast<int>(lb), 1.f, ds, lb, hd.k, width, 1.f, dq + qoff, width);
