@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gemm.h"
+#include "kernels.h"
 #include "thread_pool.h"
 
 #if defined(__x86_64__)
@@ -347,8 +348,61 @@ void gemm_block(const Gemm& g, const float* a, const float* b, float* c, int m0,
   }
 }
 
+// A product with one column (n == 1) or one row (m == 1) of C, as dot products and axpys: the
+// tiles would compute MR x NR entries for every one used.
+ES_MULTIVERSION void gemm_thin(const Gemm& g, const float* a, const float* b, float* c) {
+  const bool column = g.n == 1;
+  std::vector<float> acc(column ? g.m : g.n, 0.f);
+  if (column) {  // acc[i] = sum_p op(A)(i, p) op(B)(p, 0)
+    const long bs = g.trans_b ? 1 : g.ldb;
+    if (!g.trans_a) {
+      for (int i = 0; i < g.m; i++) {
+        const float* ai = a + static_cast<long>(i) * g.lda;
+        float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
+        for (int p = 0; p < g.k; p++) sum += ai[p] * b[p * bs];
+        acc[i] = sum;
+      }
+    } else {
+      for (int p = 0; p < g.k; p++) {
+        const float* ap = a + static_cast<long>(p) * g.lda;
+        const float bp = b[p * bs];
+#pragma omp simd
+        for (int i = 0; i < g.m; i++) acc[i] += ap[i] * bp;
+      }
+    }
+  } else {  // acc[j] = sum_p op(A)(0, p) op(B)(p, j)
+    const long as = g.trans_a ? g.lda : 1;
+    if (!g.trans_b) {
+      for (int p = 0; p < g.k; p++) {
+        const float* bp = b + static_cast<long>(p) * g.ldb;
+        const float ap = a[p * as];
+#pragma omp simd
+        for (int j = 0; j < g.n; j++) acc[j] += ap * bp[j];
+      }
+    } else {
+      for (int j = 0; j < g.n; j++) {
+        const float* bj = b + static_cast<long>(j) * g.ldb;
+        float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
+        for (int p = 0; p < g.k; p++) sum += a[p * as] * bj[p];
+        acc[j] = sum;
+      }
+    }
+  }
+  const long step = column ? g.ldc : 1;
+  for (size_t i = 0; i < acc.size(); i++) {
+    float* ci = c + static_cast<long>(i) * step;
+    *ci = g.beta == 0.f ? g.alpha * acc[i] : g.alpha * acc[i] + g.beta * *ci;
+  }
+}
+
 template <class K>
 void gemm_run(const Gemm& g) {
+  if ((g.m == 1 || g.n == 1) && !g.packed_b) {
+    for (int t = 0; t < g.batch; t++) gemm_thin(g, g.a + t * g.stride_a, g.b + t * g.stride_b, g.c + t * g.stride_c);
+    return;
+  }
   const int threads = num_threads();
   const double flops = 2.0 * g.m * g.n * std::max(g.k, 1);
   if (g.batch >= threads || threads == 1 || flops * g.batch < 1e5) {
