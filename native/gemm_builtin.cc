@@ -352,40 +352,38 @@ void gemm_block(const Gemm& g, const float* a, const float* b, float* c, int m0,
 // tiles would compute MR x NR entries for every one used.
 ES_MULTIVERSION void gemm_thin(const Gemm& g, const float* a, const float* b, float* c) {
   const bool column = g.n == 1;
-  std::vector<float> acc(column ? g.m : g.n, 0.f);
-  if (column) {  // acc[i] = sum_p op(A)(i, p) op(B)(p, 0)
-    const long bs = g.trans_b ? 1 : g.ldb;
+  std::vector<float> acc(column ? g.m : g.n, 0.f), v(g.k);
+  if (column) {  // acc[i] = sum_p op(A)(i, p) v[p], v = op(B)'s column
+    for (int p = 0; p < g.k; p++) v[p] = b[g.trans_b ? p : p * g.ldb];
     if (!g.trans_a) {
       for (int i = 0; i < g.m; i++) {
         const float* ai = a + static_cast<long>(i) * g.lda;
         float sum = 0.f;
 #pragma omp simd reduction(+ : sum)
-        for (int p = 0; p < g.k; p++) sum += ai[p] * b[p * bs];
+        for (int p = 0; p < g.k; p++) sum += ai[p] * v[p];
         acc[i] = sum;
       }
     } else {
       for (int p = 0; p < g.k; p++) {
         const float* ap = a + static_cast<long>(p) * g.lda;
-        const float bp = b[p * bs];
 #pragma omp simd
-        for (int i = 0; i < g.m; i++) acc[i] += ap[i] * bp;
+        for (int i = 0; i < g.m; i++) acc[i] += ap[i] * v[p];
       }
     }
-  } else {  // acc[j] = sum_p op(A)(0, p) op(B)(p, j)
-    const long as = g.trans_a ? g.lda : 1;
+  } else {  // acc[j] = sum_p v[p] op(B)(p, j), v = op(A)'s row
+    for (int p = 0; p < g.k; p++) v[p] = a[g.trans_a ? p * g.lda : p];
     if (!g.trans_b) {
       for (int p = 0; p < g.k; p++) {
         const float* bp = b + static_cast<long>(p) * g.ldb;
-        const float ap = a[p * as];
 #pragma omp simd
-        for (int j = 0; j < g.n; j++) acc[j] += ap * bp[j];
+        for (int j = 0; j < g.n; j++) acc[j] += v[p] * bp[j];
       }
     } else {
       for (int j = 0; j < g.n; j++) {
         const float* bj = b + static_cast<long>(j) * g.ldb;
         float sum = 0.f;
 #pragma omp simd reduction(+ : sum)
-        for (int p = 0; p < g.k; p++) sum += a[p * as] * bj[p];
+        for (int p = 0; p < g.k; p++) sum += v[p] * bj[p];
         acc[j] = sum;
       }
     }
