@@ -218,15 +218,21 @@ struct Avx2 {
 
 struct Avx512 {
   static constexpr int MR = 12, NR = 32;
-  __attribute__((target("avx512f"))) static void micro(int kc, const float* a, const float* b,
-                                                        float* c, long ldc, int rows, int cols,
-                                                        float alpha, float beta, bool first) {
+  static constexpr bool kDirectA = true;
+  // The tile of C (rows x cols, at most MR x NR) from A (MR x kc) and a packed B panel, with A's
+  // element (i, p) at a[i * rs + p * cs]: a packed panel has rs = 1, cs = MR; A read where it is
+  // stored has its own strides. RS and CS fix a stride at compile time (0: the argument's).
+  template <long RS, long CS>
+  __attribute__((target("avx512f"))) static void tile(int kc, const float* a, long rs, long cs,
+                                                       const float* b, float* c, long ldc, int rows,
+                                                       int cols, float alpha, float beta, bool first) {
     __m512 acc[MR][2];
     for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-    for (int p = 0; p < kc; p++, a += MR, b += NR) {
+    const long r = RS ? RS : rs, s = CS ? CS : cs;
+    for (int p = 0; p < kc; p++, a += s, b += NR) {
       const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
       for (int i = 0; i < MR; i++) {
-        const __m512 ai = _mm512_set1_ps(a[i]);
+        const __m512 ai = _mm512_set1_ps(a[i * r]);
         acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
         acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
       }
@@ -244,47 +250,23 @@ struct Avx512 {
       }
       return;
     }
-    alignas(64) float tile[MR * NR];
+    alignas(64) float part[MR * NR];
     for (int i = 0; i < MR; i++) {
-      _mm512_store_ps(tile + i * NR, acc[i][0]);
-      _mm512_store_ps(tile + i * NR + 16, acc[i][1]);
+      _mm512_store_ps(part + i * NR, acc[i][0]);
+      _mm512_store_ps(part + i * NR + 16, acc[i][1]);
     }
-    store_tile<MR, NR>(tile, c, ldc, rows, cols, alpha, beta, first);
+    store_tile<MR, NR>(part, c, ldc, rows, cols, alpha, beta, first);
   }
-  static constexpr bool kDirectA = true;
-  // A full MR x NR tile with A read where it is stored: element (i, p) at a[i * rs + p * cs].
-  template <long RS, long CS>
-  __attribute__((target("avx512f"))) static void micro_direct(int kc, const float* a, long rs, long cs,
-                                                               const float* b, float* c, long ldc,
-                                                               float alpha, float beta, bool first) {
-    __m512 acc[MR][2];
-    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-    const long r = RS ? RS : rs, s = CS ? CS : cs;
-    for (int p = 0; p < kc; p++, a += s, b += NR) {
-      const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-      for (int i = 0; i < MR; i++) {
-        const __m512 ai = _mm512_set1_ps(a[i * r]);
-        acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
-        acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
-      }
-    }
-    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-    for (int i = 0; i < MR; i++) {
-      float* row = c + i * ldc;
-      for (int h = 0; h < 2; h++) {
-        __m512 v = _mm512_mul_ps(va, acc[i][h]);
-        if (!first) v = _mm512_add_ps(v, _mm512_loadu_ps(row + 16 * h));
-        else if (beta != 0.f) v = _mm512_fmadd_ps(vb, _mm512_loadu_ps(row + 16 * h), v);
-        _mm512_storeu_ps(row + 16 * h, v);
-      }
-    }
+  static void micro(int kc, const float* a, const float* b, float* c, long ldc, int rows, int cols,
+                    float alpha, float beta, bool first) {
+    tile<1, MR>(kc, a, 1, MR, b, c, ldc, rows, cols, alpha, beta, first);
   }
 };
 #endif
 
 // Rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) times packed B (kc x nc) into C (rows i0..,
-// columns of the block; nc a multiple of NR), with A read where it is stored: full tiles go to
-// the kernel's direct micro-kernel; a last partial row panel is packed into ap.
+// columns of the block; nc a multiple of NR), with A read where it is stored (full row panels)
+// or packed into ap (a last partial one).
 template <class K>
 void direct_block(const Gemm& g, const float* a, int i0, int mc, int p0, int kc, const float* bp,
                   float* c, int nc, bool first, float* ap) {
@@ -296,9 +278,9 @@ void direct_block(const Gemm& g, const float* a, int i0, int mc, int p0, int kc,
     for (int ir = 0; ir < full; ir += MR) {
       float* ct = c + static_cast<long>(ir) * g.ldc + jr;
       if (g.trans_a)
-        K::template micro_direct<1, 0>(kc, a + static_cast<long>(p0) * g.lda + i0 + ir, 1, g.lda, bpanel, ct, g.ldc, g.alpha, g.beta, first);
+        K::template tile<1, 0>(kc, a + static_cast<long>(p0) * g.lda + i0 + ir, 1, g.lda, bpanel, ct, g.ldc, MR, NR, g.alpha, g.beta, first);
       else
-        K::template micro_direct<0, 1>(kc, a + static_cast<long>(i0 + ir) * g.lda + p0, g.lda, 1, bpanel, ct, g.ldc, g.alpha, g.beta, first);
+        K::template tile<0, 1>(kc, a + static_cast<long>(i0 + ir) * g.lda + p0, g.lda, 1, bpanel, ct, g.ldc, MR, NR, g.alpha, g.beta, first);
     }
     if (full < mc)
       K::micro(kc, ap, bpanel, c + static_cast<long>(full) * g.ldc + jr, g.ldc, mc - full, NR, g.alpha, g.beta, first);
@@ -320,20 +302,23 @@ void gemm_block(const Gemm& g, const float* a, const float* b, float* c, int m0,
   const bool direct_a = K::kDirectA && n1 - n0 <= 2 * NR && (n1 - n0) % NR == 0;
   // A pre-packed B: depth block pc at pc * npad, its panels kc x NR in column order.
   const long npad = (static_cast<long>(g.n) + NR - 1) / NR * NR;
-  float* bp = g.packed_b ? nullptr : scratch_b.get(static_cast<size_t>(KC) * ((std::min(NC, n1 - n0) + NR - 1) / NR * NR));
+  float* b_scratch = g.packed_b ? nullptr : scratch_b.get(static_cast<size_t>(KC) * ((std::min(NC, n1 - n0) + NR - 1) / NR * NR));
   float* ap = scratch_a.get(static_cast<size_t>(KC) * ((std::min(MC, m1 - m0) + MR - 1) / MR * MR));
   for (int jc = n0; jc < n1; jc += NC) {
     const int nc = std::min(NC, n1 - jc);
     for (int pc = 0; pc < g.k; pc += KC) {
       const int kc = std::min(KC, g.k - pc);
       const bool first = pc == 0;
-      if (g.packed_b) bp = const_cast<float*>(g.packed_b) + pc * npad + static_cast<long>(jc) * kc;
-      else pack_b<NR>(g, b, pc, kc, jc, nc, bp);
+      const float* bp = b_scratch;
+      if (g.packed_b) bp = g.packed_b + pc * npad + static_cast<long>(jc) * kc;
+      else pack_b<NR>(g, b, pc, kc, jc, nc, b_scratch);
       for (int ic = m0; ic < m1; ic += MC) {
         const int mc = std::min(MC, m1 - ic);
-        if constexpr (K::kDirectA) if (direct_a) {
-          direct_block<K>(g, a, ic, mc, pc, kc, bp, c + static_cast<long>(ic) * g.ldc + jc, nc, first, ap);
-          continue;
+        if constexpr (K::kDirectA) {
+          if (direct_a) {
+            direct_block<K>(g, a, ic, mc, pc, kc, bp, c + static_cast<long>(ic) * g.ldc + jc, nc, first, ap);
+            continue;
+          }
         }
         pack_a<MR>(g, a, ic, mc, pc, kc, ap);
         for (int jr = 0; jr < nc; jr += NR) {
