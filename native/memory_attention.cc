@@ -362,13 +362,42 @@ ES_MULTIVERSION float logit_grads_row(const AttentionArgs& a, long base, long lb
   return dz;
 }
 
+// Streams dealt to `groups` groups of about equal work (keys per stream), longest first, each to
+// the group with the least so far: Expire-Span's streams keep different numbers of memories. The
+// same offsets always give the same groups, so results do not depend on timing.
+// The streams, those with the most keys first.
+std::vector<int> longest_first(const int* offsets, int batch) {
+  std::vector<int> order(batch);
+  for (int b = 0; b < batch; b++) order[b] = b;
+  std::stable_sort(order.begin(), order.end(), [&](int x, int y) {
+    return offsets[x + 1] - offsets[x] > offsets[y + 1] - offsets[y];
+  });
+  return order;
+}
+
+std::vector<std::vector<int>> balanced_groups(const int* offsets, int batch, int groups) {
+  const auto keys = [&](int b) { return offsets[b + 1] - offsets[b]; };
+  std::vector<std::vector<int>> out(groups);
+  std::vector<long> load(groups, 0);
+  for (const int b : longest_first(offsets, batch)) {
+    const int g = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
+    out[g].push_back(b);
+    load[g] += keys(b);
+  }
+  return out;
+}
+
 }  // namespace
 
 void attention_forward(const AttentionArgs& a, float* out, float* aux) {
   const int M = a.block, K = a.heads, D = a.head_dim;
   const long width = static_cast<long>(K) * D;
   const PackedPe pe(a, false);
-  parallel_for(a.batch, [&](int b) {
+  // The pool hands out tasks in order: the longest streams first leave the short ones to even
+  // out the end.
+  const std::vector<int> order = longest_first(a.offsets, a.batch);
+  parallel_for(a.batch, [&](int task) {
+    const int b = order[task];
     thread_local Scratch s;
     const long lb = a.offsets[b + 1] - a.offsets[b];
     if (a.mode == kExpire) aux[b] = expire_aux(a, b);
@@ -390,9 +419,10 @@ void attention_backward(const AttentionArgs& a, const float* dout,
   const int M = a.block, K = a.heads, D = a.head_dim, P = a.pe_len;
   const long width = static_cast<long>(K) * D;
   const float scale = 1.f / std::sqrt(static_cast<float>(D));
-  // Streams are dealt to threads in contiguous groups; each group owns its streams' rows, and
-  // sums what all streams share (dkey_pe; adaptive mode's per-head dspans) privately.
+  // Streams are dealt to threads in fixed groups; each group owns its streams' rows, and sums
+  // what all streams share (dkey_pe; adaptive mode's per-head dspans) privately.
   const int threads = std::max(1, std::min(num_threads(), a.batch));
+  const std::vector<std::vector<int>> groups = balanced_groups(a.offsets, a.batch, threads);
   const long shared_spans = a.mode == kAdaptive ? a.spans_len : 0;
   const long partial_size = static_cast<long>(D) * P + shared_spans;
   std::vector<float> partial(static_cast<size_t>(threads) * partial_size, 0.f);
@@ -404,7 +434,7 @@ void attention_backward(const AttentionArgs& a, const float* dout,
     thread_local Scratch s;
     float* dpe = partial.data() + static_cast<size_t>(t) * partial_size;
     float* dz = dpe + static_cast<long>(D) * P;
-    for (int b = a.batch * t / threads; b < a.batch * (t + 1) / threads; b++) {
+    for (const int b : groups[t]) {
       const long base = a.offsets[b], lb = a.offsets[b + 1] - base;
       if (a.mode == kExpire) expire_aux_backward(a, b, aux_grad[b], dspans);
       float* p = s.get(s.p, static_cast<size_t>(M) * lb);
