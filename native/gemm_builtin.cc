@@ -38,10 +38,80 @@ struct Scratch {
 };
 thread_local Scratch scratch_a, scratch_b;
 
+enum class Isa { Portable, Avx2, Avx512 };
+
+// The widest kernel the CPU runs, or a narrower one named by EXPIRE_SPAN_GEMM_ISA ("avx2" or
+// "portable"), so that every path can be tested on one machine.
+Isa detect_isa() {
+  const char* env = std::getenv("EXPIRE_SPAN_GEMM_ISA");
+  const std::string wanted = env ? env : "";
+  if (wanted == "portable") return Isa::Portable;
+#if ES_X86
+  if (wanted != "avx2" && __builtin_cpu_supports("avx512f")) return Isa::Avx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::Avx2;
+#endif
+  return Isa::Portable;
+}
+
+const Isa isa = detect_isa();
+
 // dst[p * stride + i] = src[i * ld + p] for i < rows, p < cols: the transposing copy both
 // packings need when their operand is stored the other way round. 4x4 blocks go through SSE
 // registers (x86-64's baseline); edges are copied one by one.
+#if ES_X86
+// GCC 12 warns about the undefined vector inside its own _mm512_shuffle_f32x4 (a known false
+// positive, GCC bug 105593).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// The AVX-512 form of transpose_into for the first cols / 16 * 16 columns: 16 x 16 blocks in
+// four rounds of shuffles (pairs of rows, then pairs of pairs, then 128-bit lanes twice). A last
+// block of fewer than 16 rows is loaded under a mask and stored under one.
+__attribute__((target("avx512f"))) void transpose_blocks_avx512(const float* src, long ld, int rows, int cols,
+                                                               float* dst, int stride) {
+  for (int i = 0; i < rows; i += 16) {
+    const int n = std::min(16, rows - i);
+    const __mmask16 live = static_cast<__mmask16>((1u << n) - 1);
+    for (int p = 0; p + 16 <= cols; p += 16) {
+      __m512 r[16], t[16];
+      for (int k = 0; k < 16; k++) r[k] = k < n ? _mm512_loadu_ps(src + (i + k) * ld + p) : _mm512_setzero_ps();
+      for (int k = 0; k < 16; k += 2) {
+        t[k] = _mm512_unpacklo_ps(r[k], r[k + 1]);
+        t[k + 1] = _mm512_unpackhi_ps(r[k], r[k + 1]);
+      }
+      for (int k = 0; k < 16; k += 4) {
+        r[k] = _mm512_shuffle_ps(t[k], t[k + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[k + 1] = _mm512_shuffle_ps(t[k], t[k + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[k + 2] = _mm512_shuffle_ps(t[k + 1], t[k + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[k + 3] = _mm512_shuffle_ps(t[k + 1], t[k + 3], _MM_SHUFFLE(3, 2, 3, 2));
+      }
+      // r[4q + c]: column 4l + c of rows 4q..4q+3 in lane l.
+      for (int k = 0; k < 4; k++) {
+        t[k] = _mm512_shuffle_f32x4(r[k], r[k + 4], 0x88);
+        t[k + 4] = _mm512_shuffle_f32x4(r[k], r[k + 4], 0xdd);
+        t[k + 8] = _mm512_shuffle_f32x4(r[k + 8], r[k + 12], 0x88);
+        t[k + 12] = _mm512_shuffle_f32x4(r[k + 8], r[k + 12], 0xdd);
+      }
+      for (int k = 0; k < 8; k++) {
+        const __m512 lo = _mm512_shuffle_f32x4(t[k], t[k + 8], 0x88), hi = _mm512_shuffle_f32x4(t[k], t[k + 8], 0xdd);
+        _mm512_mask_storeu_ps(dst + (p + k) * stride + i, live, lo);      // column k
+        _mm512_mask_storeu_ps(dst + (p + k + 8) * stride + i, live, hi);  // column k + 8
+      }
+    }
+  }
+}
+#pragma GCC diagnostic pop
+#endif
+
 void transpose_into(const float* src, long ld, int rows, int cols, float* dst, int stride) {
+#if ES_X86
+  if (isa == Isa::Avx512 && cols >= 16) {
+    transpose_blocks_avx512(src, ld, rows, cols, dst, stride);
+    const int done = cols / 16 * 16;  // the rest, column by column
+    for (int i = 0; i < rows; i++)
+      for (int p = done; p < cols; p++) dst[p * stride + i] = src[i * ld + p];
+    return;
+  }
+#endif
   int i = 0;
 #if ES_X86
   for (; i + 4 <= rows; i += 4) {
@@ -417,22 +487,6 @@ void gemm_run(const Gemm& g) {
   }
 }
 
-enum class Isa { Portable, Avx2, Avx512 };
-
-// The widest kernel the CPU runs, or a narrower one named by EXPIRE_SPAN_GEMM_ISA ("avx2" or
-// "portable"), so that every path can be tested on one machine.
-Isa detect_isa() {
-  const char* env = std::getenv("EXPIRE_SPAN_GEMM_ISA");
-  const std::string wanted = env ? env : "";
-  if (wanted == "portable") return Isa::Portable;
-#if ES_X86
-  if (wanted != "avx2" && __builtin_cpu_supports("avx512f")) return Isa::Avx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::Avx2;
-#endif
-  return Isa::Portable;
-}
-
-const Isa isa = detect_isa();
 
 int builtin_nr() {
   switch (isa) {
