@@ -166,6 +166,8 @@ void set_num_threads(int threads) {
   if (threads != pool().size()) pool().resize(threads);
 }
 
-int num_threads() { return pool().size(); }
+// Inside a task the caller has one thread (nested parallelism runs serially): a kernel that
+// splits its work by num_threads() then does not cut it into parts that one thread runs in turn.
+int num_threads() { return in_task ? 1 : pool().size(); }
 
 }  // namespace es

@@ -20,6 +20,7 @@ void set_num_threads(int threads);
 using FloatMode = unsigned;
 FloatMode enter_flush_denormals();
 void leave_flush_denormals(FloatMode saved);
+// Threads the caller can use: the pool's size, or 1 inside a task.
 int num_threads();
 
 }  // namespace es
