@@ -110,8 +110,10 @@ struct Head {
   long width;
 };
 
+// C = alpha op(A) op(B) + beta C on strided views. Inside a pool task the product stays on this
+// thread; with one stream it may use the pool.
 void gemm_view(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, long lda,
-               const float* b, long ldb, float beta, float* c, long ldc) {
+               const float* b, long ldb, float beta, float* c, long ldc, const float* packed_b = nullptr) {
   if (m <= 0 || n <= 0) return;
   Gemm g;
   g.trans_a = ta;
@@ -124,29 +126,17 @@ void gemm_view(bool ta, bool tb, int m, int n, int k, float alpha, const float* 
   g.lda = lda;
   g.b = b;
   g.ldb = ldb;
-  g.beta = beta;
-  g.c = c;
-  g.ldc = ldc;
-  gemm_builtin(g);  // inside a pool task it stays on this thread; with one stream it may use the pool
-}
-
-// C = alpha op(A) B + beta C with B packed by gemm_pack_b.
-void gemm_view_packed(bool ta, int m, int n, int k, float alpha, const float* a, long lda, const float* packed_b,
-                      float beta, float* c, long ldc) {
-  if (m <= 0 || n <= 0) return;
-  Gemm g;
-  g.trans_a = ta;
-  g.m = m;
-  g.n = n;
-  g.k = k;
-  g.alpha = alpha;
-  g.a = a;
-  g.lda = lda;
   g.packed_b = packed_b;
   g.beta = beta;
   g.c = c;
   g.ldc = ldc;
   gemm_builtin(g);
+}
+
+// The same with B packed by gemm_pack_b.
+void gemm_view_packed(bool ta, int m, int n, int k, float alpha, const float* a, long lda, const float* packed_b,
+                      float beta, float* c, long ldc) {
+  gemm_view(ta, false, m, n, k, alpha, a, lda, nullptr, 0, beta, c, ldc, packed_b);
 }
 
 // keyPe (D x P) as the B operand of Q keyPe and, in backward, of dQPE keyPe^T: packed once per
@@ -362,9 +352,6 @@ ES_MULTIVERSION float logit_grads_row(const AttentionArgs& a, long base, long lb
   return dz;
 }
 
-// Streams dealt to `groups` groups of about equal work (keys per stream), longest first, each to
-// the group with the least so far: Expire-Span's streams keep different numbers of memories. The
-// same offsets always give the same groups, so results do not depend on timing.
 // The streams, those with the most keys first.
 std::vector<int> longest_first(const int* offsets, int batch) {
   std::vector<int> order(batch);
@@ -375,6 +362,9 @@ std::vector<int> longest_first(const int* offsets, int batch) {
   return order;
 }
 
+// Streams dealt to `groups` groups of about equal work (keys per stream), longest first, each to
+// the group with the least so far: Expire-Span's streams keep different numbers of memories. The
+// same offsets always give the same groups, so results do not depend on timing.
 std::vector<std::vector<int>> balanced_groups(const int* offsets, int batch, int groups) {
   const auto keys = [&](int b) { return offsets[b + 1] - offsets[b]; };
   std::vector<std::vector<int>> out(groups);
