@@ -60,7 +60,7 @@ void gemm(const Gemm& g) {
   // threads; the library would run them one after another, each too small to split.
   const double flops = 2.0 * g.m * g.n * g.k;
   static const bool use_blas = blas_preferred();
-  if (use_blas && g.k > 0 && (flops >= 32768 || g.batch == 1)) {
+  if (use_blas && !g.packed_b && g.k > 0 && (flops >= 32768 || g.batch == 1)) {
     gemm_cblas(g);
     return;
   }
