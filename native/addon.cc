@@ -126,6 +126,10 @@ Value Scale(const CallbackInfo& info) {
   es::scale(f32(info, 0), real(info, 1), f32(info, 2), num(info, 3));
   return info.Env().Undefined();
 }
+Value Copy(const CallbackInfo& info) {
+  es::copy(f32(info, 0), f32(info, 1), num(info, 2));
+  return info.Env().Undefined();
+}
 Value Fill(const CallbackInfo& info) {
   es::fill(f32(info, 0), real(info, 1), num(info, 2));
   return info.Env().Undefined();
@@ -296,6 +300,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"axpy", flushing_denormals<Axpy>},
       {"scale", flushing_denormals<Scale>},
       {"fill", flushing_denormals<Fill>},
+      {"copy", flushing_denormals<Copy>},
       {"discard", Discard},
       {"addBias", flushing_denormals<AddBias>},
       {"sumRows", flushing_denormals<SumRows>},

@@ -62,6 +62,10 @@ void fill(float* x, float value, long n) {
   // Gradient buffers are zeroed every step, some of them tens of MiB: worth both cores.
   parallel_range(n, GRAIN * 4, [&](long i, long j) { std::fill(x + i, x + j, value); });
 }
+void copy(const float* x, float* out, long n) {
+  // Memory rows joining the next block: tens of MiB per layer.
+  parallel_range(n, GRAIN * 4, [&](long i, long j) { std::copy(x + i, x + j, out + i); });
+}
 void relu_forward(const float* x, float* y, long n) {
   parallel_range(n, GRAIN, [&](long i, long j) { relu_span(x + i, y + i, j - i); });
 }

@@ -20,6 +20,7 @@ void mul_acc(const float* a, const float* b, float* out, long n);    // out += a
 void axpy(float alpha, const float* x, float* y, long n);            // y += alpha * x
 void scale(const float* x, float alpha, float* out, long n);         // out = alpha * x
 void fill(float* x, float value, long n);
+void copy(const float* x, float* out, long n);  // out = x (not overlapping)
 // Gives x's whole pages back to the OS; their contents become zeros (pages.cc).
 void discard_pages(float* x, long n);
 // Keeps large heap blocks mapped, so that freeing one returns its memory (pages.cc).

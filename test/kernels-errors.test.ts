@@ -43,6 +43,7 @@ describe('kernels refuse bad arguments', () => {
     refuses(() => k.softmaxBackward(f(6), f(6), f(5), 2, 3), /softmaxBackward: dx \(rows x cols = 2 x 3\) needs 6 elements, but its buffer has 5/);
     refuses(() => k.add(f(3), f(2), f(3), 3), /add: b \(n = 3\) needs 3 elements, but its buffer has 2/);
     refuses(() => k.sumRows(f(6), f(2), 2, 3), /sumRows: dbias \(cols = 3\) needs 3 elements/);
+    refuses(() => k.copy(f(4), f(3), 4), /copy: out \(n = 4\) needs 4 elements, but its buffer has 3/);
   });
 
   it('indices out of range', () => {

@@ -115,7 +115,8 @@ describe('native kernels match the reference', { skip }, () => {
   const sizes = [[1, 1], [1, 7], [3, 1], [17, 33], [64, 256], [5, 1000], [300, 257]];
 
   it('elementwise, relu, bias and reductions', () => {
-    for (const [rows, cols] of [...sizes, [700, 100]]) {
+    // 600 x 500: more than the copy's and fill's grain, so both threads take part.
+    for (const [rows, cols] of [...sizes, [700, 100], [600, 500]]) {
       const n = rows * cols;
       const v = () => randomArray(random, n);
       same(`add ${n}`, [v(), v(), v()], (k, [a, b, o]) => k.add(a, b, o, n));
@@ -124,6 +125,7 @@ describe('native kernels match the reference', { skip }, () => {
       same(`axpy ${n}`, [v(), v()], (k, [x, y]) => k.axpy(-0.3, x, y, n));
       same(`scale ${n}`, [v(), v()], (k, [x, o]) => k.scale(x, 1.7, o, n));
       same(`fill ${n}`, [v()], (k, [x]) => k.fill(x, 0.25, n));
+      same(`copy ${n}`, [v(), v()], (k, [x, o]) => k.copy(x, o, n));
       same(`relu ${n}`, [v(), v()], (k, [x, y]) => k.reluForward(x, y, n));
       same(`relu backward ${n}`, [v(), v(), v()], (k, [y, dy, dx]) => k.reluBackward(y, dy, dx, n));
       same(`relu backward in place ${n}`, [v(), v()], (k, [y, dy]) => k.reluBackward(y, dy, dy, n));

@@ -266,6 +266,12 @@ export function checked<K extends Kernels>(k: K): K {
       if (typeof value !== 'number') fail('fill', `value must be a number, got ${typeof value}`);
       k.fill(x, value, n);
     },
+    copy(x, out, n) {
+      size('copy', 'n', n);
+      vec('copy', 'x', x, n);
+      vec('copy', 'out', out, n);
+      k.copy(x, out, n);
+    },
     discard(x, n) {
       size('discard', 'n', n);
       vec('discard', 'x', x, n);

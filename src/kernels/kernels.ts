@@ -49,6 +49,8 @@ export interface Kernels<F extends FloatArray = Float32Array> {
   /** out = alpha * x (out may be x) */
   scale(x: F, alpha: number, out: F, n: number): void;
   fill(x: F, value: number, n: number): void;
+  /** out = x (n values; the two do not overlap) */
+  copy(x: F, out: F, n: number): void;
   /**
    * x's first n values become unspecified: the native kernels give the memory pages they fill
    * back to the OS (x stays usable; untouched pages cost nothing). For buffers being dropped.

@@ -64,6 +64,9 @@ export const referenceKernels: Kernels<FloatArray> = {
   fill(x, value, n) {
     x.fill(value, 0, n);
   },
+  copy(x, out, n) {
+    for (let i = 0; i < n; i++) out[i] = x[i];
+  },
   // A JavaScript buffer cannot give its pages back; the garbage collector frees it later.
   discard() {},
   addBias(x, bias, out, rowCount, cols) {

@@ -23,10 +23,12 @@ export function joinMemory(t: Tape, cacheHidden: Float32Array, cacheOffsets: Int
   const offsets = new Int32Array(batch + 1);
   for (let b = 0; b < batch; b++) offsets[b + 1] = offsets[b] + (cacheOffsets[b + 1] - cacheOffsets[b]) + block;
   const packed = t.tensor([cacheRows + batch * block, width], t.tracks(h));
+  // On both cores: for Transformer-XL this copies every layer's whole memory, every block.
+  const copy = (from: Float32Array, to: number) => kernels.copy(from, packed.data.subarray(to, to + from.length), from.length);
   for (let b = 0; b < batch; b++) {
     const c0 = cacheOffsets[b] * width, c1 = cacheOffsets[b + 1] * width, at = offsets[b] * width;
-    packed.data.set(cacheHidden.subarray(c0, c1), at);
-    packed.data.set(h.data.subarray(b * block * width, (b + 1) * block * width), at + c1 - c0);
+    copy(cacheHidden.subarray(c0, c1), at);
+    copy(h.data.subarray(b * block * width, (b + 1) * block * width), at + c1 - c0);
   }
   if (packed.requiresGrad) {
     packed.gradRows = { offsets, length: block, source: h };
