@@ -55,9 +55,6 @@ Isa detect_isa() {
 
 const Isa isa = detect_isa();
 
-// dst[p * stride + i] = src[i * ld + p] for i < rows, p < cols: the transposing copy both
-// packings need when their operand is stored the other way round. 4x4 blocks go through SSE
-// registers (x86-64's baseline); edges are copied one by one.
 #if ES_X86
 // GCC 12 warns about the undefined vector inside its own _mm512_shuffle_f32x4 (a known false
 // positive, GCC bug 105593).
@@ -102,6 +99,10 @@ __attribute__((target("avx512f"))) void transpose_blocks_avx512(const float* src
 #pragma GCC diagnostic pop
 #endif
 
+// dst[p * stride + i] = src[i * ld + p] for i < rows, p < cols: the transposing copy both
+// packings need when their operand is stored the other way round. With the AVX-512 kernel, 16 x 16
+// blocks in AVX-512 registers; otherwise 4 x 4 blocks through SSE registers (x86-64's baseline).
+// Edges are copied one by one.
 void transpose_into(const float* src, long ld, int rows, int cols, float* dst, int stride) {
 #if ES_X86
   if (isa == Isa::Avx512 && cols >= 16) {
