@@ -17,6 +17,8 @@ describe('tasks: options and determinism', () => {
     refused('task:copy:delay=', /delay must be an integer in \[0, 1000000\], got ""/);
     refused('task:collision:speed=x', /task:collision: speed must be a number in \[0.01, 8\], got "x"/);
     refused('task:copy:length=60,symbols=60', /length x \(symbols \+ 1\) \+ symbols must stay under 254/);
+    refused('task:collision:cells=1,grid=16', /cells=1 needs grid x grid \+ 2 x colours \+ 4 tokens, at most 256; got grid 16 and 5 colours/);
+    refused('task:collision:cells=2', /cells must be an integer in \[0, 1\], got "2"/);
     refused('task:needle:train=1e10', /train must be an integer in \[1, 1000000000\]/);
   });
 
@@ -116,6 +118,21 @@ describe('tasks: rules', () => {
       else (assert.equal(c.vocab.tokens![label], `quadrant${expected}`), scored++);
     }
     assert.ok(scored > 1000 && unscoredNeverMet > 10, `scored ${scored}, never met ${unscoredNeverMet}`);
+  });
+
+  it('collision with cells=1: the same frames and targets, each position one token s<row>_<column>', () => {
+    const spec = 'grid=5,particles=3,colours=4,train=20000,valid=100,test=100';
+    const plain = loadCorpus(`task:collision:${spec}`), cells = loadCorpus(`task:collision:${spec},cells=1`);
+    const rows = names(plain, plain.train.tokens), joined = names(cells, cells.train.tokens);
+    const target = (c: Corpus, label: number) => (label < 0 ? 'none' : c.vocab.tokens![label]);
+    let at = 0;
+    for (let f = 0; f * 11 + 11 <= rows.length && at + 8 <= joined.length; f++, at += 8) {
+      const frame = rows.slice(f * 11, f * 11 + 11);
+      const expected = [0, 1, 2].flatMap((p) => [`s${frame[3 * p].slice(1)}_${frame[3 * p + 1].slice(1)}`, frame[3 * p + 2]]).concat(frame.slice(9));
+      assert.deepEqual(joined.slice(at, at + 8), expected, `frame ${f}`);
+      assert.equal(target(cells, cells.train.labels![at + 7]), target(plain, plain.train.labels![f * 11 + 10]), `frame ${f}'s target`);
+    }
+    assert.ok(at > 10000);
   });
 });
 

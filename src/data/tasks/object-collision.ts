@@ -5,6 +5,9 @@
 // are rare, so answering needs memory of the right few frames among thousands.
 //
 // Frame of P particles (3P + 2 tokens):  r_i c_j k_c  (per particle)  q_a q_b
+// With cells=1 (2P + 2 tokens):            s_i_j k_c   (per particle)  q_a q_b
+// (one token per cell: the same information, but a collision is then two equal tokens in a
+// frame, which a small model finds far sooner than two equal row-and-column pairs).
 // Dynamics: positions in [0, grid-1] move by a velocity drawn from N(0, speed^2) per axis; a step
 // that would leave (0, grid-1) redraws the velocity until it does not. Each particle changes to a
 // uniformly drawn colour with probability `change` per frame. With probability `easy` the query
@@ -27,17 +30,23 @@ export const objectCollisionTask: Task = {
     option('speed', 0.5, 0.01, 8, 'standard deviation of a velocity component, cells per frame', false),
     option('change', 0.05, 0, 1, 'probability that a particle changes colour in a frame', false),
     option('easy', 0.4, 0, 1, 'probability that a query asks about the most recent collision', false),
+    option('cells', 0, 0, 1, '1: each particle\'s position as one token (its cell) instead of a row and a column token'),
   ],
+  check: (o) => (o.cells === 1 && o.grid * o.grid + 2 * o.colours + 4 > 256 ? `cells=1 needs grid x grid + 2 x colours + 4 tokens, at most 256; got grid ${o.grid} and ${o.colours} colours` : undefined),
   tokens: (o) => [
-    ...Array.from({ length: o.grid }, (_, i) => `r${i}`),
-    ...Array.from({ length: o.grid }, (_, i) => `c${i}`),
+    ...(o.cells === 1
+      ? Array.from({ length: o.grid * o.grid }, (_, i) => `s${Math.floor(i / o.grid)}_${i % o.grid}`)
+      : [...Array.from({ length: o.grid }, (_, i) => `r${i}`), ...Array.from({ length: o.grid }, (_, i) => `c${i}`)]),
     ...Array.from({ length: o.colours }, (_, i) => `k${i}`),
     ...Array.from({ length: o.colours }, (_, i) => `q${i}`),
     'quadrant1', 'quadrant2', 'quadrant3', 'quadrant4',
   ],
   generate(o, random, length) {
     const P = o.particles, C = o.colours, G = o.grid;
-    const [row0, col0, colour0, query0, quadrant1] = [0, G, 2 * G, 2 * G + C, 2 * G + 2 * C];
+    const positions = o.cells === 1 ? G * G : 2 * G;
+    const [colour0, query0, quadrant1] = [positions, positions + C, positions + 2 * C];
+    // A particle's position tokens: its cell, or its row and its column.
+    const place = o.cells === 1 ? (r: number, c: number) => [r * G + c] : (r: number, c: number) => [r, G + c];
     const x = Float64Array.from({ length: P }, () => random.next() * (G - 1));
     const y = Float64Array.from({ length: P }, () => random.next() * (G - 1));
     const vx = Float64Array.from({ length: P }, () => random.normal() * o.speed);
@@ -66,7 +75,7 @@ export const objectCollisionTask: Task = {
       const easy = recentA >= 0 && random.next() < o.easy;
       const a = easy ? recentA : random.nextUint32() % C, b = easy ? recentB : random.nextUint32() % C;
       const quadrant = lastMet[pair(a, b)];
-      for (let p = 0; p < P; p++) [row0 + row(p), col0 + col(p), colour0 + colour[p]].forEach((token) => out.put(token));
+      for (let p = 0; p < P; p++) [...place(row(p), col(p)), colour0 + colour[p]].forEach((token) => out.put(token));
       out.put(query0 + a);
       out.put(query0 + b, quadrant > 0 ? quadrant1 + quadrant - 1 : -1);
     }
