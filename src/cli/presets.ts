@@ -52,12 +52,14 @@ export const PRESETS: Preset[] = [
   },
   {
     name: 'collision',
-    summary: 'object collision on a 4x4 grid with 3 colours (a collision every few frames), memory budget 1024',
-    data: 'task:collision:grid=4,colours=3,train=2000000,valid=80000,test=80000',
+    summary: 'object collision on a 4x4 grid with 3 colours, one token per cell; Adaptive-Span at the same attn-lim and with about as many memories as Expire-Span keeps',
+    data: 'task:collision:grid=4,colours=3,cells=1,train=2000000,valid=80000,test=80000',
     shared: words(`--nlayers 3 --hid-sz 128 --inner-hid-sz 512 --nheads 4 --mem-sz 64 --batch-sz 16 --attn-lim 1024 --nbatches 500 --nepochs 8 --lr-decay ${TASK_TRAINING}`),
     runs: [
-      { name: 'expire-span', flags: words('--expire-span --expire-span-init-percentage 0.3 --expire-span-ramp 64 --expire-span-loss 1e-6') },
+      { name: 'expire-span', flags: words('--expire-span --expire-span-init-percentage 0.1 --expire-span-ramp 64 --expire-span-loss 1e-5') },
       { name: 'adaptive-span', flags: words('--adapt-span --adapt-span-len 64 --adapt-span-loss 1e-6 --adapt-span-cache') },
+      // About as many memories as Expire-Span keeps on average (about 140).
+      { name: 'adaptive-span-128', flags: words('--adapt-span --adapt-span-len 64 --adapt-span-loss 1e-6 --adapt-span-cache --attn-lim 128') },
     ],
   },
   {
