@@ -488,7 +488,6 @@ void gemm_run(const Gemm& g) {
   }
 }
 
-
 int builtin_nr() {
   switch (isa) {
 #if ES_X86
