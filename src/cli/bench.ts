@@ -13,7 +13,8 @@ export const benchHelp = `Usage:
   expire-span bench train --data DATA [model and training flags] [--batches 20] [--warmup 3]
                           [--peak-gflops X] [--json]
       times training updates: tokens/s, ms per batch, peak RSS, kept memories per layer, and
-      GFLOP/s as a share of the fp32 peak (measured as the best sgemm unless given).
+      GFLOP/s as a share of the fp32 peak (unless given: the median sgemm GFLOP/s of samples
+      taken between the timed batches).
   expire-span bench scaling --data DATA [--lims 1024,4096,16384] [--batches 5] [--json]
       Expire-Span and Transformer-XL (the small config) as attn-lim grows; Expire-Span's spans
       start at the same length (init percentage 102.4 / attn-lim) so it keeps as many memories.`;

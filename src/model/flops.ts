@@ -3,20 +3,42 @@
 import { compressedLength, positionLength, type ModelConfig } from './config.js';
 
 /**
- * Forward FLOPs of one block of `batch` streams when each layer's attention sees `rows`
- * memories per stream (cache and block); training costs about three times this.
+ * Forward FLOPs of one block of `batch` streams when layer l starts the block with `cache[l]`
+ * memories per stream (what the previous block left): keys and values are computed for those
+ * and for the block's own rows; training costs about three times this.
  */
-export function forwardFlops(c: ModelConfig, batch: number, rows: readonly number[]): number {
-  const tokens = batch * c.memSz, inner = c.nheads * c.headDim, P = positionLength(c);
+export function forwardFlops(c: ModelConfig, batch: number, cache: readonly number[]): number {
+  const tokens = batch * c.memSz, inner = c.nheads * c.headDim;
   let flops = 0;
   for (let l = 0; l < c.nlayers; l++) {
-    const memory = batch * (rows[l] + compressedLength(c));
+    const keyRows = batch * (cache[l] + c.memSz + compressedKeys(c));
     flops += 2 * tokens * c.hidSz * inner * 2; // query and output projections
-    flops += 2 * memory * c.hidSz * inner * 2; // key and value projections
+    flops += 2 * keyRows * c.hidSz * inner * 2; // key and value projections
     flops += 2 * tokens * c.hidSz * c.innerHidSz * 2; // feed-forward
-    flops += 2 * batch * c.nheads * c.memSz * rows[l] * c.headDim * 2; // logits and weighted values
-    flops += 2 * tokens * inner * P; // position terms
-    if (c.expireSpan) flops += 2 * memory * c.hidSz; // span predictor
+    if (c.expireSpan) flops += 2 * keyRows * c.hidSz; // span predictor
+    flops += attentionFlops(c, batch, cache[l]);
   }
   return flops + 2 * tokens * c.hidSz * c.vocabSize; // output layer
+}
+
+/**
+ * One layer's attention for `batch` streams whose memory holds `cache` rows each: logits and
+ * weighted values over the keys each query sees (the cache and the block's earlier rows, at most
+ * attn-lim of them outside Expire-Span, plus C + 1 compressed slots), and the position terms of
+ * the keys within the position embedding's reach.
+ */
+export function attentionFlops(c: ModelConfig, batch: number, cache: number): number {
+  const slots = c.compress ? compressedLength(c) + 1 : 0, reach = positionLength(c);
+  let pairs = 0, positioned = 0; // (query, key) pairs of one stream; those with a position term
+  for (let m = 0; m < c.memSz; m++) {
+    const window = c.expireSpan ? cache + m : Math.min(c.attnLim, cache + m);
+    pairs += slots + window;
+    positioned += slots + Math.min(reach, window);
+  }
+  return 2 * batch * c.nheads * c.headDim * (2 * pairs + positioned);
+}
+
+/** Compressed keys of the Compressive Transformer: its C kept ones and the block's M / c new ones. */
+function compressedKeys(c: ModelConfig): number {
+  return c.compress ? compressedLength(c) + c.memSz / c.compressRate : 0;
 }
