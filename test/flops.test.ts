@@ -47,8 +47,9 @@ describe('forwardFlops', () => {
       };
       for (let i = 0; i < 3; i++) block(); // memories of several blocks
       const cache = memory.layers.map((_, l) => memory.lengths(l).reduce((a, b) => a + b, 0) / batch);
-      const attention = cache.reduce((sum, rows) => sum + attentionFlops(c, batch, rows), 0);
-      assert.equal(gemmFlops(block), forwardFlops(c, batch, cache) - attention);
+      const windows = m.layers.map((layer) => layer.attn.adaptiveSpan?.window() ?? c.attnLim);
+      const attention = cache.reduce((sum, rows, l) => sum + attentionFlops(c, batch, rows, windows[l]), 0);
+      assert.equal(gemmFlops(block), forwardFlops(c, batch, cache, windows) - attention);
     });
   }
 });
@@ -62,5 +63,7 @@ describe('attentionFlops', () => {
     // Transformer-XL with attn-lim 8 and 7 cached rows: 7, 8, 8, 8 keys (31), all within reach.
     const xl = makeConfig({ ...small, hidSz: 6 });
     assert.equal(attentionFlops(xl, 2, 7), 2 * 2 * 2 * 3 * (2 * 31 + 31));
+    // A window of 6 (Adaptive-Span's trimmed one): 6 keys for every query.
+    assert.equal(attentionFlops(xl, 1, 7, 6), 2 * 2 * 3 * (2 * 24 + 24));
   });
 });
