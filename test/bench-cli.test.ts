@@ -34,6 +34,16 @@ describe('bench commands', () => {
     assert.ok(report.shareOfPeak > 0);
   });
 
+  it('bench train without --peak-gflops samples the peak between its batches', () => {
+    const r = run(['bench', 'train', '--data', 'builtin:sources', '--nlayers', '1', '--hid-sz', '16', '--inner-hid-sz', '16',
+      '--nheads', '2', '--mem-sz', '8', '--attn-lim', '16', '--batch-sz', '2', '--batches', '2', '--warmup', '0', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.peakSource, 'sgemm between batches');
+    assert.ok(report.peakGflops > 0);
+    assert.ok(Math.abs(report.shareOfPeak - report.gflopsPerSecond / report.peakGflops) < 1e-12);
+  });
+
   it('refuses an unknown benchmark and bad counts by name', () => {
     const unknown = run(['bench', 'nothing']);
     assert.equal(unknown.status, 2);
