@@ -84,14 +84,13 @@ export function runTrainBench(o: TrainBenchOptions): TrainBenchReport {
   const trainer = new Trainer(model, corpus, o.train);
   if (o.warmup > 0) trainer.trainBlocks(o.warmup);
   // Memories per stream, per layer, that the next block starts from, and how far back it looks.
-  const cache = () => trainer.train.memory.layers.map((_, l) => trainer.train.memory.lengths(l).reduce((a, b) => a + b, 0) / o.train.batchSz);
-  const windows = () => model.layers.map((layer) => layer.attn.adaptiveSpan?.window() ?? config.attnLim);
+  const shapes = () => ({ cache: trainer.train.memory.meanLengths(), windows: model.windows() });
   const sampler = o.peakGflops === undefined ? new PeakSampler() : null;
-  let flops = 0, seconds = 0, before = [cache(), windows()], started = process.hrtime.bigint();
+  let flops = 0, seconds = 0, before = shapes(), started = process.hrtime.bigint();
   const stats = trainer.trainBlocks(o.batches, () => {
     seconds += Number(process.hrtime.bigint() - started) / 1e9;
-    flops += 3 * forwardFlops(config, o.train.batchSz, before[0], before[1]);
-    before = [cache(), windows()];
+    flops += 3 * forwardFlops(config, o.train.batchSz, before.cache, before.windows);
+    before = shapes();
     sampler?.sample(); // untimed
     started = process.hrtime.bigint();
   });

@@ -46,8 +46,7 @@ describe('forwardFlops', () => {
         t.reset();
       };
       for (let i = 0; i < 3; i++) block(); // memories of several blocks
-      const cache = memory.layers.map((_, l) => memory.lengths(l).reduce((a, b) => a + b, 0) / batch);
-      const windows = m.layers.map((layer) => layer.attn.adaptiveSpan?.window() ?? c.attnLim);
+      const cache = memory.meanLengths(), windows = m.windows();
       const attention = cache.reduce((sum, rows, l) => sum + attentionFlops(c, batch, rows, windows[l]), 0);
       assert.equal(gemmFlops(block), forwardFlops(c, batch, cache, windows) - attention);
     });

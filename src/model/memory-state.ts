@@ -46,6 +46,11 @@ export class MemoryState {
     return Array.from({ length: this.batch }, (_, b) => o[b + 1] - o[b]);
   }
 
+  /** Memories held per stream, averaged over the streams, per layer. */
+  meanLengths(): number[] {
+    return this.layers.map((l) => l.offsets[this.batch] / this.batch);
+  }
+
   /** Memories held, summed over streams and layers. */
   get size(): number {
     return this.layers.reduce((s, l) => s + l.offsets[this.batch], 0);

@@ -141,6 +141,11 @@ export class SequenceModel {
     return this.layers.map((layer) => layer.attn.cacheSize());
   }
 
+  /** How many steps back each layer's queries look (see MemoryAttention.window). */
+  windows(): number[] {
+    return this.layers.map((layer) => layer.attn.window());
+  }
+
   /** The starting memory for `batch` streams. */
   initialMemory(batch: number): MemoryState {
     return MemoryState.initial(this.config, batch, this.cacheSizes());

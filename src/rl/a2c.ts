@@ -117,7 +117,7 @@ export class A2CTrainer {
     const t = this.tape;
     const { hidden, aux } = model.encode(t, x, this.memory, { training: true, random: this.random });
     const { logits, values } = this.agent.heads(t, hidden);
-    for (let l = 0; l < c.nlayers; l++) stats.kept[l] += this.memory.lengths(l).reduce((s, n) => s + n, 0) / B;
+    this.memory.meanLengths().forEach((n, l) => (stats.kept[l] += n));
     // Finished episodes: fresh memory and a new episode from the next block on.
     const cacheSizes = model.cacheSizes();
     for (let b = 0; b < B; b++) {

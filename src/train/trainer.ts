@@ -199,7 +199,7 @@ export class Trainer {
     if (learned) t.backward(result.loss);
     // The argmax over the vocabulary only where an error rate is reported (labelled data).
     const [counted, wrong] = errors(result.logprobs.data, y, this.model.config.vocabSize, this.labelled);
-    const kept = cursor.memory.layers.map((_, l) => cursor.memory.lengths(l).reduce((a, b) => a + b, 0) / batches.batch);
+    const kept = cursor.memory.meanLengths();
     t.reset();
     return { loss, aux, counted, wrong, tokens: n, kept, finite, learned };
   }

@@ -66,6 +66,11 @@ export class MemoryAttention {
     return this.adaptiveSpan?.cacheSize() ?? this.c.attnLim;
   }
 
+  /** How many steps back a query looks: unbounded for Expire-Span (its spans decide). */
+  window(): number {
+    return this.mode === AttentionMode.Expire ? 2 ** 31 - 1 : (this.adaptiveSpan?.window() ?? this.c.attnLim);
+  }
+
   /**
    * query: [batch * Q, H] (Q = ctx.queries: the block, or its newest rows), memory: [rows, H]
    * (keys and values: the packed memory of every stream, ending in those rows), spans from
@@ -85,7 +90,7 @@ export class MemoryAttention {
         block: ctx.queries,
         heads: c.nheads,
         headDim: c.headDim,
-        window: mode === AttentionMode.Expire ? 2 ** 31 - 1 : (this.adaptiveSpan?.window() ?? c.attnLim),
+        window: this.window(),
         ramp: mode === AttentionMode.Adaptive ? c.adaptSpanLen : c.expireSpanRamp,
         limit: mode === AttentionMode.Adaptive ? c.attnLim : ctx.spanCap,
         rate: c.compressRate,
