@@ -18,7 +18,7 @@ const SHARED = ['--data', 'task:needle:gap=20,jitter=5,train=20000,valid=2000,te
 interface Table {
   metric: string;
   majority: number;
-  runs: { name: string; metric: number; bpc: number; kept: number; tokensPerSecond: number; peakRssMiB: number }[];
+  runs: { name: string; metric: number; bpc: number; kept: number; tokensPerSecond: number; peakRssMiB: number; seeds: { seed: number; metric: number; bpc: number }[] }[];
 }
 
 describe('compare command', () => {
@@ -47,6 +47,19 @@ describe('compare command', () => {
     assert.equal(r.status, 0, r.stderr);
     const again = JSON.parse(r.stdout) as Table;
     assert.deepEqual(again.runs.map((x) => [x.metric, x.kept]), first.runs.map((x) => [x.metric, x.kept]));
+  });
+
+  it('--seeds trains each model once per seed, each into its own folder, and reports the means', () => {
+    const out2 = join(dir, 'seeds');
+    const r = run([...SHARED, '--out', out2, '--json', '--seed', '5', '--seeds', '2', '--run', 'xl-16: --attn-lim 16']);
+    assert.equal(r.status, 0, r.stderr);
+    const [row] = (JSON.parse(r.stdout) as Table).runs;
+    assert.deepEqual(row.seeds.map((s) => s.seed), [5, 6]);
+    for (const s of row.seeds) assert.ok(existsSync(join(out2, 'xl-16', `seed-${s.seed}`, 'model.safetensors')), `seed ${s.seed} trained in its own folder`);
+    assert.notEqual(row.seeds[0].bpc, row.seeds[1].bpc, 'the seeds train different models');
+    assert.equal(row.metric, (row.seeds[0].metric + row.seeds[1].metric) / 2);
+    assert.equal(row.bpc, (row.seeds[0].bpc + row.seeds[1].bpc) / 2);
+    assert.match(run([...SHARED, '--seeds', '0']).stderr, /--seeds must be an integer in \[1, 100\], got "0"/);
   });
 
   it('refuses a bad run before training anything, naming the run', () => {

@@ -1,7 +1,9 @@
 // `expire-span compare`: trains several models on the same data for the same number of updates,
 // each in a process of its own (so that its peak memory is its own), evaluates each on the whole
 // test split, and prints one table: the metric, memories kept, training speed and peak memory.
-// Every run trains into OUT/NAME, so an interrupted comparison resumes where it stopped.
+// Every run trains into OUT/NAME (OUT/NAME/seed-S for a chosen seed), so an interrupted
+// comparison resumes where it stopped. With --seeds N each model trains N times, seeds S..S+N-1,
+// and its row gives the means: single runs of small models differ by several points with the seed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +17,7 @@ import { metricLabel } from './metric.js';
 import { DEFAULT_RUNS, PRESETS, type Run } from './presets.js';
 
 export const compareHelp = `Usage: expire-span compare [--preset NAME] [--data DATA] [shared flags]
-                          [--run "NAME: flags" ...] [--out DIR] [--json]
+                          [--run "NAME: flags" ...] [--seeds N] [--out DIR] [--json]
 
 Trains every run on the same data with the shared training flags plus its own, evaluates each
 on the whole test split, and prints: the metric (bpc, error % or accuracy %), memories kept per
@@ -28,10 +30,12 @@ same command again resumes and reuses them.
 ${PRESETS.map((p) => `                    ${p.name.padEnd(10)} ${p.summary}`).join('\n')}
   --run "NAME: FLAGS"  a model to train (repeatable); default: expire-span (--expire-span),
                   transformer-xl, adaptive-span (--adapt-span), compressive (--compress)
+  --seeds N       train each model N times, with seeds S..S+N-1 (S: --seed, default 1), into
+                  OUT/NAME/seed-S; rows give the means (peak: the largest) and every seed's metric
   --json          print the table as JSON`;
 
-export interface CompareRow {
-  name: string;
+export interface SeedResult {
+  seed: number;
   /** bpc, error % or accuracy % on the whole test split. */
   metric: number;
   bpc: number;
@@ -40,16 +44,39 @@ export interface CompareRow {
   peakRssMiB: number;
 }
 
+/** One model: the means over its seeds (peak memory: the largest), and each seed's figures. */
+export interface CompareRow {
+  name: string;
+  /** bpc, error % or accuracy % on the whole test split. */
+  metric: number;
+  bpc: number;
+  kept: number;
+  tokensPerSecond: number;
+  peakRssMiB: number;
+  seeds: SeedResult[];
+}
+
+interface PlannedRun {
+  name: string;
+  /** The model's training flags, without the seed. */
+  argv: string[];
+  /** The seeds to train with, and whether one was chosen (then each trains into OUT/NAME/seed-S). */
+  seeds: number[];
+  seeded: boolean;
+}
+
 interface Plan {
   label: string;
   data: string;
   out: string;
   json: boolean;
-  runs: { name: string; argv: string[] }[];
+  runs: PlannedRun[];
 }
 
+const MAX_SEEDS = 100;
+
 function plan(argv: string[]): Plan | null {
-  let preset: (typeof PRESETS)[number] | undefined, out: string | undefined, json = false;
+  let preset: (typeof PRESETS)[number] | undefined, out: string | undefined, json = false, seeds: number | undefined;
   const runs: Run[] = [], shared: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -60,6 +87,11 @@ function plan(argv: string[]): Plan | null {
     if (arg === '--help' || arg === '-h') return null;
     else if (arg === '--json') json = true;
     else if (arg === '--out') out = next();
+    else if (arg === '--seeds') {
+      const text = next();
+      seeds = Number(text);
+      if (!/^\d+$/.test(text) || seeds < 1 || seeds > MAX_SEEDS) throw new CliError(`--seeds must be an integer in [1, ${MAX_SEEDS}], got "${text}"`);
+    }
     else if (arg === '--preset') {
       const name = next();
       preset = PRESETS.find((p) => p.name === name);
@@ -77,17 +109,31 @@ function plan(argv: string[]): Plan | null {
   const label = preset?.name ?? new Date().toISOString().replace(/[:.]/g, '-');
   const outDir = out ?? join('compare', label);
   // Later flags win: the run's own over the shared ones (parseArgs keeps the last value).
-  const planned = chosen.map((r) => ({ name: r.name, argv: [...sharedFlags, ...r.flags] }));
+  const planned = chosen.map((r): PlannedRun => {
+    const argv = [...sharedFlags, ...r.flags], first = runFlags(r.name, argv).train.seed;
+    const start = first ?? 1, count = seeds ?? 1;
+    if (start + count - 1 > 2 ** 32 - 1) throw new CliError(`run ${r.name}: --seed ${start} with --seeds ${count} runs past the largest seed, ${2 ** 32 - 1}`);
+    return { name: r.name, argv, seeds: Array.from({ length: count }, (_, i) => start + i), seeded: first !== undefined || seeds !== undefined };
+  });
   const data = parseTrainFlags(planned[0].argv).train.data;
   if (!data) throw new CliError(`--data is required${preset ? ` (the ${preset.name} preset trains on a file of yours)` : ''}`);
   return { label, data, out: outDir, json, runs: planned };
 }
 
+/** A run's training flags, parsed; errors name the run. */
+function runFlags(name: string, argv: string[]): ReturnType<typeof parseTrainFlags> {
+  try {
+    return parseTrainFlags(argv);
+  } catch (e) {
+    throw new CliError(`run ${name}: ${(e as Error).message}`);
+  }
+}
+
 /** Checks every run's flags against the data before any training starts. */
 function validate(p: Plan, corpus: Corpus): void {
   for (const run of p.runs) {
+    const flags = runFlags(run.name, run.argv);
     try {
-      const flags = parseTrainFlags(run.argv);
       if (flags.checkpoint || flags.out || flags.fullTest) throw new CliError('--checkpoint, --out and --full-test are set by compare');
       const options = makeTrainOptions(flags.train), streams = Math.max(options.batchSz, options.testBatchSz);
       const config = makeConfig({ ...flags.model, vocabSize: corpus.vocab.size });
@@ -121,20 +167,38 @@ function child(args: string[], capture: boolean): Promise<string> {
   });
 }
 
-async function runOne(p: Plan, run: Plan['runs'][number], quiet: boolean): Promise<CompareRow> {
-  const dir = join(p.out, run.name);
-  if (!quiet) console.log(`\n== ${run.name}: expire-span train ${run.argv.join(' ')} --checkpoint ${dir}`);
-  await child(['train', ...run.argv, '--checkpoint', dir], quiet);
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+/** Trains (or resumes, or reuses) one model with one seed and evaluates it on the test split. */
+async function runSeed(p: Plan, run: PlannedRun, seed: number, quiet: boolean): Promise<SeedResult> {
+  const dir = run.seeded ? join(p.out, run.name, `seed-${seed}`) : join(p.out, run.name);
+  const argv = run.seeded ? [...run.argv, '--seed', String(seed)] : run.argv;
+  if (!quiet) console.log(`\n== ${run.name}: expire-span train ${argv.join(' ')} --checkpoint ${dir}`);
+  await child(['train', ...argv, '--checkpoint', dir], quiet);
   if (stopBy) throw new CliError(`stopped by ${stopBy} while training ${run.name}; run the same command to resume`);
   const test = JSON.parse((await child(['eval', '--checkpoint', dir, '--json'], true)).trim().split('\n').pop()!) as { value: number; bpc: number; kept: number[] };
   const epochs = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { tokens_per_s: number; peak_rss_mib: number });
   return {
-    name: run.name,
+    seed,
     metric: test.value,
     bpc: test.bpc,
-    kept: test.kept.reduce((a, b) => a + b, 0) / test.kept.length,
-    tokensPerSecond: epochs.reduce((a, e) => a + e.tokens_per_s, 0) / epochs.length,
+    kept: mean(test.kept),
+    tokensPerSecond: mean(epochs.map((e) => e.tokens_per_s)),
     peakRssMiB: Math.max(...epochs.map((e) => e.peak_rss_mib)),
+  };
+}
+
+async function runOne(p: Plan, run: PlannedRun, quiet: boolean): Promise<CompareRow> {
+  const seeds: SeedResult[] = [];
+  for (const seed of run.seeds) seeds.push(await runSeed(p, run, seed, quiet));
+  return {
+    name: run.name,
+    metric: mean(seeds.map((s) => s.metric)),
+    bpc: mean(seeds.map((s) => s.bpc)),
+    kept: mean(seeds.map((s) => s.kept)),
+    tokensPerSecond: mean(seeds.map((s) => s.tokensPerSecond)),
+    peakRssMiB: Math.max(...seeds.map((s) => s.peakRssMiB)),
+    seeds,
   };
 }
 
@@ -177,12 +241,13 @@ export async function compareCommand(argv: string[]): Promise<void> {
     console.log(JSON.stringify({ comparison: p.label, data: p.data, metric: corpus.metric, majority: baseline, runs: rows }, null, 2));
     return;
   }
-  const label = metricLabel(corpus.metric);
-  console.log(`\n${p.label}: ${p.data} (test split; runs in ${p.out})`);
-  console.log(`${'model'.padEnd(18)}${label.padStart(12)}${'kept memories'.padStart(15)}${'tokens/s'.padStart(11)}${'peak RSS'.padStart(11)}`);
+  const label = metricLabel(corpus.metric), several = p.runs.some((r) => r.seeds.length > 1);
+  const format = (x: number) => (corpus.metric === 'bpc' ? x.toFixed(3) : x.toFixed(1));
+  console.log(`\n${p.label}: ${p.data} (test split; runs in ${p.out}${several ? `; means over ${p.runs[0].seeds.length} seeds` : ''})`);
+  console.log(`${'model'.padEnd(18)}${label.padStart(12)}${'kept memories'.padStart(15)}${'tokens/s'.padStart(11)}${'peak RSS'.padStart(11)}${several ? '   per seed' : ''}`);
   for (const r of rows) {
-    const value = corpus.metric === 'bpc' ? r.metric.toFixed(3) : r.metric.toFixed(1);
-    console.log(`${r.name.padEnd(18)}${value.padStart(12)}${r.kept.toFixed(0).padStart(15)}${Math.round(r.tokensPerSecond).toLocaleString('en-US').padStart(11)}${`${r.peakRssMiB.toFixed(0)} MiB`.padStart(11)}`);
+    const perSeed = several ? `   ${r.seeds.map((s) => format(s.metric)).join(', ')}` : '';
+    console.log(`${r.name.padEnd(18)}${format(r.metric).padStart(12)}${r.kept.toFixed(0).padStart(15)}${Math.round(r.tokensPerSecond).toLocaleString('en-US').padStart(11)}${`${r.peakRssMiB.toFixed(0)} MiB`.padStart(11)}${perSeed}`);
   }
   if (baseline !== null) console.log(`${'(majority answer)'.padEnd(18)}${baseline.toFixed(1).padStart(12)}`);
 }
