@@ -58,7 +58,7 @@ export interface CompareRow {
 
 interface PlannedRun {
   name: string;
-  /** The model's training flags, without the seed. */
+  /** The model's training flags (a --seed among them gives the first seed; each run sets its own). */
   argv: string[];
   /** The seeds to train with, and whether one was chosen (then each trains into OUT/NAME/seed-S). */
   seeds: number[];
@@ -115,7 +115,7 @@ function plan(argv: string[]): Plan | null {
     if (start + count - 1 > 2 ** 32 - 1) throw new CliError(`run ${r.name}: --seed ${start} with --seeds ${count} runs past the largest seed, ${2 ** 32 - 1}`);
     return { name: r.name, argv, seeds: Array.from({ length: count }, (_, i) => start + i), seeded: first !== undefined || seeds !== undefined };
   });
-  const data = parseTrainFlags(planned[0].argv).train.data;
+  const data = runFlags(planned[0].name, planned[0].argv).train.data;
   if (!data) throw new CliError(`--data is required${preset ? ` (the ${preset.name} preset trains on a file of yours)` : ''}`);
   return { label, data, out: outDir, json, runs: planned };
 }
@@ -175,7 +175,7 @@ async function runSeed(p: Plan, run: PlannedRun, seed: number, quiet: boolean): 
   const argv = run.seeded ? [...run.argv, '--seed', String(seed)] : run.argv;
   if (!quiet) console.log(`\n== ${run.name}: expire-span train ${argv.join(' ')} --checkpoint ${dir}`);
   await child(['train', ...argv, '--checkpoint', dir], quiet);
-  if (stopBy) throw new CliError(`stopped by ${stopBy} while training ${run.name}; run the same command to resume`);
+  if (stopBy) throw new CliError(`stopped by ${stopBy} while training ${run.name}${run.seeded ? ` (seed ${seed})` : ''}; run the same command to resume`);
   const test = JSON.parse((await child(['eval', '--checkpoint', dir, '--json'], true)).trim().split('\n').pop()!) as { value: number; bpc: number; kept: number[] };
   const epochs = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { tokens_per_s: number; peak_rss_mib: number });
   return {
