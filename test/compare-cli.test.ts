@@ -60,6 +60,18 @@ describe('compare command', () => {
     assert.equal(row.metric, (row.seeds[0].metric + row.seeds[1].metric) / 2);
     assert.equal(row.bpc, (row.seeds[0].bpc + row.seeds[1].bpc) / 2);
     assert.match(run([...SHARED, '--seeds', '0']).stderr, /--seeds must be an integer in \[1, 100\], got "0"/);
+
+    // Two at a time: the same models (each run is deterministic), every line marked with its run.
+    const out3 = join(dir, 'jobs'), side = [...SHARED, '--out', out3, '--seed', '5', '--seeds', '2', '--jobs', '2', '--run', 'xl-16: --attn-lim 16'];
+    const both = run([...side, '--json']);
+    assert.equal(both.status, 0, both.stderr);
+    const pick = (seeds: Table['runs'][number]['seeds']) => seeds.map((s) => [s.seed, s.metric, s.bpc]);
+    assert.deepEqual(pick((JSON.parse(both.stdout) as Table).runs[0].seeds), pick(row.seeds));
+    const shown = run(side);
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.match(shown.stdout, /^\[xl-16 seed 6\] /m);
+    assert.match(shown.stdout, /per seed/);
+    assert.match(run([...SHARED, '--jobs', 'two']).stderr, /--jobs must be an integer in \[1, 64\], got "two"/);
   });
 
   it('refuses a bad run before training anything, naming the run', () => {

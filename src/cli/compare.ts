@@ -17,7 +17,7 @@ import { metricLabel } from './metric.js';
 import { DEFAULT_RUNS, PRESETS, type Run } from './presets.js';
 
 export const compareHelp = `Usage: expire-span compare [--preset NAME] [--data DATA] [shared flags]
-                          [--run "NAME: flags" ...] [--seeds N] [--out DIR] [--json]
+                          [--run "NAME: flags" ...] [--seeds N] [--jobs N] [--out DIR] [--json]
 
 Trains every run on the same data with the shared training flags plus its own, evaluates each
 on the whole test split, and prints: the metric (bpc, error % or accuracy %), memories kept per
@@ -32,6 +32,8 @@ ${PRESETS.map((p) => `                    ${p.name.padEnd(10)} ${p.summary}`).jo
                   transformer-xl, adaptive-span (--adapt-span), compressive (--compress)
   --seeds N       train each model N times, with seeds S..S+N-1 (S: --seed, default 1), into
                   OUT/NAME/seed-S; rows give the means (peak: the largest) and every seed's metric
+  --jobs N        train up to N runs at once (default 1), their lines prefixed with [NAME] or
+                  [NAME seed S]; give each --threads (cores / N) so that they do not contend
   --json          print the table as JSON`;
 
 export interface SeedResult {
@@ -70,13 +72,21 @@ interface Plan {
   data: string;
   out: string;
   json: boolean;
+  jobs: number;
   runs: PlannedRun[];
 }
 
-const MAX_SEEDS = 100;
+const MAX_SEEDS = 100, MAX_JOBS = 64;
+
+/** The integer value of a compare flag, in [1, max]. */
+function count(flag: string, text: string, max: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > max) throw new CliError(`${flag} must be an integer in [1, ${max}], got "${text}"`);
+  return n;
+}
 
 function plan(argv: string[]): Plan | null {
-  let preset: (typeof PRESETS)[number] | undefined, out: string | undefined, json = false, seeds: number | undefined;
+  let preset: (typeof PRESETS)[number] | undefined, out: string | undefined, json = false, seeds: number | undefined, jobs = 1;
   const runs: Run[] = [], shared: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -87,11 +97,8 @@ function plan(argv: string[]): Plan | null {
     if (arg === '--help' || arg === '-h') return null;
     else if (arg === '--json') json = true;
     else if (arg === '--out') out = next();
-    else if (arg === '--seeds') {
-      const text = next();
-      seeds = Number(text);
-      if (!/^\d+$/.test(text) || seeds < 1 || seeds > MAX_SEEDS) throw new CliError(`--seeds must be an integer in [1, ${MAX_SEEDS}], got "${text}"`);
-    }
+    else if (arg === '--seeds') seeds = count(arg, next(), MAX_SEEDS);
+    else if (arg === '--jobs') jobs = count(arg, next(), MAX_JOBS);
     else if (arg === '--preset') {
       const name = next();
       preset = PRESETS.find((p) => p.name === name);
@@ -117,7 +124,7 @@ function plan(argv: string[]): Plan | null {
   });
   const data = runFlags(planned[0].name, planned[0].argv).train.data;
   if (!data) throw new CliError(`--data is required${preset ? ` (the ${preset.name} preset trains on a file of yours)` : ''}`);
-  return { label, data, out: outDir, json, runs: planned };
+  return { label, data, out: outDir, json, jobs, runs: planned };
 }
 
 /** A run's training flags, parsed; errors name the run. */
@@ -146,21 +153,33 @@ function validate(p: Plan, corpus: Corpus): void {
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
-/** The child at work, so that a signal to compare reaches it too, and the signal that stopped compare. */
-let running: ChildProcess | null = null;
+/** The children at work, so that a signal to compare reaches them too, and the signal that stopped compare. */
+const running = new Set<ChildProcess>();
 let stopBy: string | null = null;
 
-/** Runs `expire-span ARGS` in a process of its own; its stdout when `capture`. */
-function child(args: string[], capture: boolean): Promise<string> {
+/**
+ * Runs `expire-span ARGS` in a process of its own. Its stdout: returned (`capture` true), printed
+ * with every line prefixed (a string: runs side by side), or passed through (null).
+ */
+function child(args: string[], capture: boolean, prefix: string | null = null): Promise<string> {
   return new Promise((resolve, reject) => {
     // A process group of its own: a terminal's Ctrl-C reaches compare only, which passes it on once.
-    const proc = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'], detached: true });
-    running = proc;
-    let out = '';
-    proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    const piped = capture || prefix !== null;
+    const proc = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', piped ? 'pipe' : 'inherit', 'inherit'], detached: true });
+    running.add(proc);
+    let out = '', partial = '';
+    proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      if (capture) out += chunk;
+      else {
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop()!;
+        for (const line of lines) console.log(`${prefix}${line}`);
+      }
+    });
     proc.on('error', reject);
     proc.on('close', (code, signal) => {
-      running = null;
+      running.delete(proc);
+      if (partial !== '') console.log(`${prefix}${partial}`);
       if (code === 0) resolve(out);
       else reject(new CliError(`\`expire-span ${args[0]}\` exited with ${code ?? signal}; see its messages above`));
     });
@@ -170,11 +189,13 @@ function child(args: string[], capture: boolean): Promise<string> {
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
 /** Trains (or resumes, or reuses) one model with one seed and evaluates it on the test split. */
-async function runSeed(p: Plan, run: PlannedRun, seed: number, quiet: boolean): Promise<SeedResult> {
+async function runSeed(p: Plan, run: PlannedRun, seed: number): Promise<SeedResult> {
   const dir = run.seeded ? join(p.out, run.name, `seed-${seed}`) : join(p.out, run.name);
   const argv = run.seeded ? [...run.argv, '--seed', String(seed)] : run.argv;
-  if (!quiet) console.log(`\n== ${run.name}: expire-span train ${argv.join(' ')} --checkpoint ${dir}`);
-  await child(['train', ...argv, '--checkpoint', dir], quiet);
+  // Side by side, every line says whose it is; one at a time, a header does.
+  const prefix = p.jobs > 1 ? `[${run.name}${run.seeded ? ` seed ${seed}` : ''}] ` : null;
+  if (!p.json) console.log(prefix ? `${prefix}expire-span train ${argv.join(' ')} --checkpoint ${dir}` : `\n== ${run.name}: expire-span train ${argv.join(' ')} --checkpoint ${dir}`);
+  await child(['train', ...argv, '--checkpoint', dir], p.json, p.json ? null : prefix);
   if (stopBy) throw new CliError(`stopped by ${stopBy} while training ${run.name}${run.seeded ? ` (seed ${seed})` : ''}; run the same command to resume`);
   const test = JSON.parse((await child(['eval', '--checkpoint', dir, '--json'], true)).trim().split('\n').pop()!) as { value: number; bpc: number; kept: number[] };
   const epochs = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { tokens_per_s: number; peak_rss_mib: number });
@@ -188,9 +209,33 @@ async function runSeed(p: Plan, run: PlannedRun, seed: number, quiet: boolean): 
   };
 }
 
-async function runOne(p: Plan, run: PlannedRun, quiet: boolean): Promise<CompareRow> {
-  const seeds: SeedResult[] = [];
-  for (const seed of run.seeds) seeds.push(await runSeed(p, run, seed, quiet));
+/** Every run of every model, at most p.jobs at a time; results in the plan's order. */
+async function runAll(p: Plan): Promise<SeedResult[][]> {
+  const tasks = p.runs.flatMap((run, r) => run.seeds.map((seed, s) => ({ run, r, seed, s })));
+  const results: SeedResult[][] = p.runs.map((run) => new Array<SeedResult>(run.seeds.length));
+  let nextTask = 0, failure: unknown = null;
+  const worker = async () => {
+    while (nextTask < tasks.length && !stopBy) {
+      const t = tasks[nextTask++];
+      try {
+        results[t.r][t.s] = await runSeed(p, t.run, t.seed);
+      } catch (e) {
+        // The first failure is the one to report; runs beside it save where they are and stop.
+        if (failure === null) {
+          failure = e;
+          stopBy ??= 'another run failing';
+          for (const proc of running) proc.kill('SIGTERM');
+        }
+        return;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(p.jobs, tasks.length) }, worker));
+  if (failure !== null) throw failure;
+  return results;
+}
+
+function summarise(run: PlannedRun, seeds: SeedResult[]): CompareRow {
   return {
     name: run.name,
     metric: mean(seeds.map((s) => s.metric)),
@@ -231,11 +276,11 @@ export async function compareCommand(argv: string[]): Promise<void> {
   // compare stops; `kill PID` on compare alone would otherwise leave the child training.
   const onSignal = (signal: NodeJS.Signals) => {
     stopBy = signal;
-    running?.kill(signal);
+    for (const proc of running) proc.kill(signal);
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-  const rows: CompareRow[] = [];
-  for (const run of p.runs) rows.push(await runOne(p, run, p.json));
+  const results = await runAll(p);
+  const rows = p.runs.map((run, r) => summarise(run, results[r]));
   const baseline = majority(corpus);
   if (p.json) {
     console.log(JSON.stringify({ comparison: p.label, data: p.data, metric: corpus.metric, majority: baseline, runs: rows }, null, 2));
