@@ -49,7 +49,7 @@ describe('compare command', () => {
     assert.deepEqual(again.runs.map((x) => [x.metric, x.kept]), first.runs.map((x) => [x.metric, x.kept]));
   });
 
-  it('--seeds trains each model once per seed, each into its own folder, and reports the means', () => {
+  it('--seeds trains each model once per seed, each into its own folder, and reports the means; --jobs trains them side by side', () => {
     const out2 = join(dir, 'seeds');
     const r = run([...SHARED, '--out', out2, '--json', '--seed', '5', '--seeds', '2', '--run', 'xl-16: --attn-lim 16']);
     assert.equal(r.status, 0, r.stderr);
