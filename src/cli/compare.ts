@@ -118,9 +118,8 @@ function plan(argv: string[]): Plan | null {
   // Later flags win: the run's own over the shared ones (parseArgs keeps the last value).
   const planned = chosen.map((r): PlannedRun => {
     const argv = [...sharedFlags, ...r.flags], first = runFlags(r.name, argv).train.seed;
-    const start = first ?? 1, count = seeds ?? 1;
-    if (start + count - 1 > 2 ** 32 - 1) throw new CliError(`run ${r.name}: --seed ${start} with --seeds ${count} runs past the largest seed, ${2 ** 32 - 1}`);
-    return { name: r.name, argv, seeds: Array.from({ length: count }, (_, i) => start + i), seeded: first !== undefined || seeds !== undefined };
+    const start = first ?? 1, list = Array.from({ length: seeds ?? 1 }, (_, i) => start + i);
+    return { name: r.name, argv, seeds: list, seeded: first !== undefined || seeds !== undefined };
   });
   const data = runFlags(planned[0].name, planned[0].argv).train.data;
   if (!data) throw new CliError(`--data is required${preset ? ` (the ${preset.name} preset trains on a file of yours)` : ''}`);
@@ -142,7 +141,8 @@ function validate(p: Plan, corpus: Corpus): void {
     const flags = runFlags(run.name, run.argv);
     try {
       if (flags.checkpoint || flags.out || flags.fullTest) throw new CliError('--checkpoint, --out and --full-test are set by compare');
-      const options = makeTrainOptions(flags.train), streams = Math.max(options.batchSz, options.testBatchSz);
+      // Checked with the last seed: every seed before it is in range too.
+      const options = makeTrainOptions({ ...flags.train, seed: run.seeds[run.seeds.length - 1] }), streams = Math.max(options.batchSz, options.testBatchSz);
       const config = makeConfig({ ...flags.model, vocabSize: corpus.vocab.size });
       checkTrainingFits(config, streams);
     } catch (e) {
