@@ -368,9 +368,10 @@ void gemm_block(const Gemm& g, const float* a, const float* b, float* c, int m0,
       for (int j = n0; j < n1; j++) c[i * g.ldc + j] = g.beta == 0.f ? 0.f : g.beta * c[i * g.ldc + j];
     return;
   }
-  // With B only one or two panels wide each packed A panel would be read once or twice: cheaper
-  // to read A where it lies.
-  const bool direct_a = K::kDirectA && n1 - n0 <= 2 * NR && (n1 - n0) % NR == 0;
+  // A is read where it lies when B is only one or two panels wide (each packed A panel would be
+  // read once or twice), and when A is stored transposed: its MR rows at one depth are then
+  // adjacent, as in a packed panel, and the copy is saved (1-2% of a training step).
+  const bool direct_a = K::kDirectA && (n1 - n0) % NR == 0 && (g.trans_a || n1 - n0 <= 2 * NR);
   // A pre-packed B: depth block pc at pc * npad, its panels kc x NR in column order.
   const long npad = (static_cast<long>(g.n) + NR - 1) / NR * NR;
   float* b_scratch = g.packed_b ? nullptr : scratch_b.get(static_cast<size_t>(KC) * ((std::min(NC, n1 - n0) + NR - 1) / NR * NR));

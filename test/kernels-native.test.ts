@@ -23,8 +23,8 @@ describe('native kernels match the reference', { skip }, () => {
   it('gemm: all transposes, batched with offsets and strides, every route', () => {
     const routes = [GemmRoute.Active, GemmRoute.Builtin, ...(native.info().blas !== 'none' ? [GemmRoute.Cblas] : [])];
     // n = 32 and 64 take the path that reads A in place (with a partial row panel, several depth
-    // blocks and, at m = 200, more than one row block).
-    const shapes = [[1, 1, 1, 1], [1, 7, 3, 1], [13, 1, 5, 2], [37, 45, 300, 1], [65, 33, 17, 3], [5, 129, 257, 2], [130, 70, 1, 1], [3, 4, 0, 2], [37, 64, 300, 1], [200, 32, 20, 2]];
+    // blocks and, at m = 200, more than one row block); so does n = 96 when A is transposed.
+    const shapes = [[1, 1, 1, 1], [1, 7, 3, 1], [13, 1, 5, 2], [37, 45, 300, 1], [65, 33, 17, 3], [5, 129, 257, 2], [130, 70, 1, 1], [3, 4, 0, 2], [37, 64, 300, 1], [200, 32, 20, 2], [29, 96, 300, 2]];
     for (const [m, n, k, batch] of shapes) {
       for (const transA of [false, true]) {
         for (const transB of [false, true]) {
