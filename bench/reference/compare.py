@@ -64,6 +64,12 @@ def main():
     print(f"{'peak RSS (MiB)':24}{mine['peakRssMiB']:>20.0f}{theirs['peakRssMiB']:>14.0f}{mine['peakRssMiB'] / theirs['peakRssMiB']:>9.2f}x")
     print(f"{'memories per stream':24}{kept:>20.0f}{cache:>14.0f}")
     print(f"{'share of fp32 peak':24}{100 * mine['shareOfPeak']:>19.0f}%")
+    blas = rounds[0][1].get("blas", [])
+    print(f"reference BLAS: {', '.join(blas) or 'none found by name (MKL, or statically linked)'}")
+    # Debian keeps netlib's unoptimised BLAS in .../blas/; with it the reference runs several times slower.
+    if any("/blas/" in path for path in blas):
+        print("warning: the reference loaded netlib's reference BLAS, not an optimised one: install"
+              " libopenblas0-pthread (and let libblas.so.3 point to it) and run again for a fair ratio")
 
 if __name__ == "__main__":
     main()

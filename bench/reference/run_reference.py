@@ -5,16 +5,30 @@ Point --reference at a checkout of the authors' code (this project does not cont
 model and training flags are theirs (main.py); --data is any file, which is turned into their
 data format (a folder of train/valid/test.txt holding the bytes as space-separated numbers).
 Prints one JSON object: tokens/s, ms per batch, peak RSS, memory cache sizes.
-Needs PyTorch (on Debian: apt-get install python3-torch).
+Needs PyTorch (on Debian: apt-get install python3-torch libopenblas0-pthread; without the
+latter its products run on netlib's unoptimised BLAS, and the JSON's "blas" names what was loaded).
 """
 import argparse
 import json
 import os
+import re
 import resource
 import sys
 import tempfile
 import time
 import types
+
+
+def blas_libraries():
+    """The BLAS libraries this process has loaded (Linux): Debian's python3-torch runs on
+    whatever libblas.so.3 points to, which is netlib's unoptimised reference BLAS unless an
+    OpenBLAS package is installed."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if re.search(r"\.so(\.\d+)*$", line.rstrip())}
+    except OSError:
+        return []
+    return sorted(p for p in paths if "blas" in os.path.basename(p).lower())
 
 
 def stub_plotting_modules():
@@ -107,6 +121,7 @@ def main():
         "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "cacheSizes": [int(cache[l].size(1)) for l in range(args.nlayers)],
         "loss": stat.get("loss"),
+        "blas": blas_libraries(),
     }))
 
 
