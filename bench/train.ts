@@ -1,7 +1,9 @@
 // Training benchmark: times a fixed number of updates of a config on given data (after a
 // warm-up) and reports tokens/s, ms per batch, peak RSS, memories kept per layer, and the
 // achieved GFLOP/s as a share of the machine's fp32 matrix-product peak.
-import { GemmRoute, kernels, nativeKernels } from '../src/kernels/index.js';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { kernels } from '../src/kernels/index.js';
 import { loadCorpus } from '../src/data/corpus.js';
 import { checkTrainingFits } from '../src/cli/arguments.js';
 import { makeConfig, modelName, type ModelConfig } from '../src/model/config.js';
@@ -9,6 +11,8 @@ import { forwardFlops } from '../src/model/flops.js';
 import { SequenceModel } from '../src/model/sequence-model.js';
 import type { TrainOptions } from '../src/train/options.js';
 import { Trainer } from '../src/train/trainer.js';
+
+const SAMPLE_SCRIPT = fileURLToPath(new URL('./peak-sample.js', import.meta.url));
 
 export interface TrainBenchOptions {
   model: Partial<ModelConfig>;
@@ -37,28 +41,22 @@ export interface TrainBenchReport {
 }
 
 /**
- * sgemm GFLOP/s on all threads (a practical fp32 peak), sampled as often as asked: this VM's
- * speed drifts by tens of percent within a minute, so the training bench samples between its
- * batches and compares against what the machine gave at those moments.
+ * sgemm GFLOP/s on the training's threads (a practical fp32 peak), sampled as often as asked:
+ * this VM's speed drifts by tens of percent within a minute, so the training bench samples
+ * between its batches and compares against what the machine gave at those moments. Each sample
+ * runs in a process of its own (bench/peak-sample.ts): its 8 MiB of matrices would otherwise
+ * add to the peak RSS the bench reports for training.
  */
 export class PeakSampler {
-  // 1024^3 products (256^3 on the TypeScript kernels, a hundred times slower).
-  private readonly n = nativeKernels ? 1024 : 256;
-  private readonly a = new Float32Array(this.n * this.n).fill(0.5);
-  private readonly c = new Float32Array(this.n * this.n);
   private readonly samples: number[] = [];
 
-  /** The fastest of three products: the first after a training batch runs 5-10% slower. */
+  constructor(private readonly threads: number) {}
+
   sample(): void {
-    const n = this.n, a = this.a, c = this.c;
-    let best = 0;
-    for (let i = 0; i < 3; i++) {
-      const t = process.hrtime.bigint();
-      if (nativeKernels) nativeKernels.gemmVia(GemmRoute.Builtin, false, false, n, n, n, 1, a, 0, n, 0, a, 0, n, 0, 0, c, 0, n, 0, 1);
-      else kernels.gemm(false, false, n, n, n, 1, a, 0, n, 0, a, 0, n, 0, 0, c, 0, n, 0, 1);
-      best = Math.max(best, (2 * n ** 3) / (Number(process.hrtime.bigint() - t) / 1e9) / 1e9);
-    }
-    this.samples.push(best);
+    const out = execFileSync(process.execPath, [SAMPLE_SCRIPT, String(this.threads)], { encoding: 'utf8' });
+    const gflops = Number(out.trim());
+    if (!(gflops > 0)) throw new Error(`bench: the sgemm sample printed "${out.trim()}", not GFLOP/s`);
+    this.samples.push(gflops);
   }
 
   /** The median sample. */
@@ -68,9 +66,9 @@ export class PeakSampler {
   }
 }
 
-/** The fp32 peak from five samples taken now. */
-export function measurePeakGflops(): number {
-  const sampler = new PeakSampler();
+/** The fp32 peak on `threads` threads from five samples taken now. */
+export function measurePeakGflops(threads: number): number {
+  const sampler = new PeakSampler(threads);
   for (let i = 0; i < 5; i++) sampler.sample();
   return sampler.gflops;
 }
@@ -85,7 +83,7 @@ export function runTrainBench(o: TrainBenchOptions): TrainBenchReport {
   if (o.warmup > 0) trainer.trainBlocks(o.warmup);
   // Memories per stream, per layer, that the next block starts from, and how far back it looks.
   const shapes = () => ({ cache: trainer.train.memory.meanLengths(), windows: model.windows() });
-  const sampler = o.peakGflops === undefined ? new PeakSampler() : null;
+  const sampler = o.peakGflops === undefined ? new PeakSampler(o.train.threads) : null;
   let flops = 0, seconds = 0, before = shapes(), started = process.hrtime.bigint();
   const stats = trainer.trainBlocks(o.batches, () => {
     seconds += Number(process.hrtime.bigint() - started) / 1e9;

@@ -67,7 +67,7 @@ export function benchCommand(argv: string[]): void {
     const { own, rest: other } = split(rest, ['lims', 'batches', 'json']);
     const lims = String(own.lims ?? '1024,4096,16384').split(',').map((v) => count('lims', v, 0));
     const batches = String(count('batches', own.batches, 5));
-    const peak = String(measurePeakGflops());
+    const peak = String(measurePeakGflops(makeTrainOptions(parseTrainFlags(other).train).threads));
     const rows: TrainBenchReport[] = [];
     for (const expire of [true, false]) {
       for (const lim of lims) {
