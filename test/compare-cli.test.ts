@@ -85,7 +85,10 @@ describe('compare command', () => {
 
   it('passes SIGTERM on to the run in progress, which saves and stops, then stops itself', async () => {
     const out2 = join(dir, 'stopped');
-    const long = [...SHARED.map((a) => (a === '5' ? '400' : a)), '--out', out2, '--run', 'expire: --expire-span --attn-lim 64'];
+    // Far more training than the 300 ms before the signal: on a fast machine 2 x 400 batches had
+    // finished by then, and the signal reached the evaluation instead.
+    const endless = SHARED.map((a, i) => (SHARED[i - 1] === '--nbatches' ? '400' : SHARED[i - 1] === '--nepochs' ? '1000' : a));
+    const long = [...endless, '--out', out2, '--run', 'expire: --expire-span --attn-lim 64'];
     const proc = spawn(process.execPath, [CLI, 'compare', ...long], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const signalled = new Promise<void>((resolve) => {

@@ -18,8 +18,11 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 const text = join(dir, 'text.txt');
 writeFileSync(text, Array.from({ length: 2000 }, (_, i) => `row ${i % 31}: kill me ${i % 7} softly\n`).join(''));
+// Long enough that no run of KILLS kills (each at most 750 ms after its start) can finish it:
+// uninterrupted it takes about 6 s on a fast 2-core machine (with 40 epochs per kill, 2 s, and
+// there it finished before the eighth kill).
 const flags = (checkpoint: string) => ['train', '--data', text, '--nlayers', '1', '--hid-sz', '16', '--inner-hid-sz', '32', '--nheads', '2', '--mem-sz', '8',
-  '--attn-lim', '16', '--batch-sz', '2', '--nbatches', '3', '--nepochs', String(40 * Math.max(8, KILLS)), '--optim', 'adam', '--lr', '0.003', '--dropout', '0.1', '--expire-span', '--checkpoint', checkpoint];
+  '--attn-lim', '16', '--batch-sz', '2', '--nbatches', '3', '--nepochs', String(120 * Math.max(8, KILLS)), '--optim', 'adam', '--lr', '0.003', '--dropout', '0.1', '--expire-span', '--checkpoint', checkpoint];
 const trajectory = (d: string) => readFileSync(join(d, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
   const m = JSON.parse(l);
   return [m.epoch, m.step, m.train_loss, m.valid_loss];
