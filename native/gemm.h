@@ -20,6 +20,14 @@ struct Gemm {
   // op(B) already packed by gemm_pack_b (built-in kernel only): b, ldb, trans_b and stride_b are
   // then not read, and every batch item uses the same B.
   const float* packed_b = nullptr;
+  // A band (built-in kernel only): row i of C depends on index j only for j in
+  // [i + band_lo, i + band_hi). kBandColumns: j is a column of C, and entries outside the band
+  // may be left unwritten. kBandDepth: j is a depth index, op(A)'s entries outside the band are
+  // zero, and their terms are skipped (which leaves every sum as it was: adding 0 is exact).
+  // Attention's causal window makes most of its products banded.
+  enum Band { kNoBand, kBandColumns, kBandDepth };
+  Band band = kNoBand;
+  long band_lo = 0, band_hi = 0;
 };
 
 // The product through the active backend: the system CBLAS when built with one, else built-in.

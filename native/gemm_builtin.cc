@@ -335,26 +335,54 @@ struct Avx512 {
 };
 #endif
 
+// What one MR x NR tile of C (rows [i, i + rows), columns [j, j + cols)) takes from depth block
+// [pc, pc + kc) under g's band: the depth range [k0, k1) relative to pc, and whether it is the
+// tile's first contribution (which applies beta); nothing when !run.
+struct TilePlan {
+  bool run;
+  int k0, k1;
+  bool first;
+};
+
+inline TilePlan plan_tile(const Gemm& g, long i, int rows, long j, int cols, int pc, int kc) {
+  const long lo = i + g.band_lo, hi = i + rows - 1 + g.band_hi;  // the union of the rows' bands
+  if (g.band == Gemm::kBandColumns && (j + cols <= lo || j >= hi)) return {false, 0, 0, false};
+  if (g.band == Gemm::kBandDepth) {
+    const long k0 = std::clamp<long>(lo, 0, g.k), k1 = std::clamp<long>(hi, k0, g.k);
+    if (k0 == k1) return {pc == 0, 0, 0, true};  // no terms at all: C = beta C, once
+    const long b0 = std::max<long>(pc, k0), b1 = std::min<long>(pc + kc, k1);
+    if (b0 >= b1) return {false, 0, 0, false};
+    return {true, static_cast<int>(b0 - pc), static_cast<int>(b1 - pc), b0 == k0};
+  }
+  return {true, 0, kc, pc == 0};
+}
+
 // Rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) times packed B (kc x nc) into C (rows i0..,
 // columns of the block; nc a multiple of NR), with A read where it is stored (full row panels)
 // or packed into ap (a last partial one).
 template <class K>
 void direct_block(const Gemm& g, const float* a, int i0, int mc, int p0, int kc, const float* bp,
-                  float* c, int nc, bool first, float* ap) {
+                  float* c, int j0, int nc, float* ap) {
   constexpr int MR = K::MR, NR = K::NR;
   const int full = mc / MR * MR;
   if (full < mc) pack_a<MR>(g, a, i0 + full, mc - full, p0, kc, ap);
   for (int jr = 0; jr < nc; jr += NR) {
     const float* bpanel = bp + static_cast<long>(jr) * kc;
     for (int ir = 0; ir < full; ir += MR) {
+      const TilePlan t = plan_tile(g, i0 + ir, MR, j0 + jr, NR, p0, kc);
+      if (!t.run) continue;
       float* ct = c + static_cast<long>(ir) * g.ldc + jr;
+      const int p = p0 + t.k0;
       if (g.trans_a)
-        K::template tile<1, 0>(kc, a + static_cast<long>(p0) * g.lda + i0 + ir, 1, g.lda, bpanel, ct, g.ldc, MR, NR, g.alpha, g.beta, first);
+        K::template tile<1, 0>(t.k1 - t.k0, a + static_cast<long>(p) * g.lda + i0 + ir, 1, g.lda, bpanel + t.k0 * NR, ct, g.ldc, MR, NR, g.alpha, g.beta, t.first);
       else
-        K::template tile<0, 1>(kc, a + static_cast<long>(i0 + ir) * g.lda + p0, g.lda, 1, bpanel, ct, g.ldc, MR, NR, g.alpha, g.beta, first);
+        K::template tile<0, 1>(t.k1 - t.k0, a + static_cast<long>(i0 + ir) * g.lda + p, g.lda, 1, bpanel + t.k0 * NR, ct, g.ldc, MR, NR, g.alpha, g.beta, t.first);
     }
-    if (full < mc)
-      K::micro(kc, ap, bpanel, c + static_cast<long>(full) * g.ldc + jr, g.ldc, mc - full, NR, g.alpha, g.beta, first);
+    if (full < mc) {
+      const TilePlan t = plan_tile(g, i0 + full, mc - full, j0 + jr, NR, p0, kc);
+      if (t.run)
+        K::micro(t.k1 - t.k0, ap + t.k0 * MR, bpanel + t.k0 * NR, c + static_cast<long>(full) * g.ldc + jr, g.ldc, mc - full, NR, g.alpha, g.beta, t.first);
+    }
   }
 }
 
@@ -380,7 +408,6 @@ void gemm_block(const Gemm& g, const float* a, const float* b, float* c, int m0,
     const int nc = std::min(NC, n1 - jc);
     for (int pc = 0; pc < g.k; pc += KC) {
       const int kc = std::min(KC, g.k - pc);
-      const bool first = pc == 0;
       const float* bp = b_scratch;
       if (g.packed_b) bp = g.packed_b + pc * npad + static_cast<long>(jc) * kc;
       else pack_b<NR>(g, b, pc, kc, jc, nc, b_scratch);
@@ -388,16 +415,18 @@ void gemm_block(const Gemm& g, const float* a, const float* b, float* c, int m0,
         const int mc = std::min(MC, m1 - ic);
         if constexpr (K::kDirectA) {
           if (direct_a) {
-            direct_block<K>(g, a, ic, mc, pc, kc, bp, c + static_cast<long>(ic) * g.ldc + jc, nc, first, ap);
+            direct_block<K>(g, a, ic, mc, pc, kc, bp, c + static_cast<long>(ic) * g.ldc + jc, jc, nc, ap);
             continue;
           }
         }
         pack_a<MR>(g, a, ic, mc, pc, kc, ap);
         for (int jr = 0; jr < nc; jr += NR) {
           for (int ir = 0; ir < mc; ir += MR) {
-            K::micro(kc, ap + static_cast<long>(ir) * kc, bp + static_cast<long>(jr) * kc,
-                     c + static_cast<long>(ic + ir) * g.ldc + jc + jr, g.ldc,
-                     std::min(MR, mc - ir), std::min(NR, nc - jr), g.alpha, g.beta, first);
+            const int rows = std::min(MR, mc - ir), cols = std::min(NR, nc - jr);
+            const TilePlan t = plan_tile(g, ic + ir, rows, jc + jr, cols, pc, kc);
+            if (!t.run) continue;
+            K::micro(t.k1 - t.k0, ap + static_cast<long>(ir) * kc + t.k0 * MR, bp + static_cast<long>(jr) * kc + t.k0 * NR,
+                     c + static_cast<long>(ic + ir) * g.ldc + jc + jr, g.ldc, rows, cols, g.alpha, g.beta, t.first);
           }
         }
       }

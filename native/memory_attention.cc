@@ -110,12 +110,38 @@ struct Head {
   long width;
 };
 
-// C = alpha op(A) op(B) + beta C on strided views. Inside a pool task the product stays on this
-// thread; with one stream it may use the pool.
+// The keys a stream's queries see, as a band (see Gemm::band): query m sees keys [m + lo, m + hi)
+// (visible() below). Products over the M x Lb logits skip what lies outside. Compressive mode's
+// slots lie outside any band: none.
+struct KeyBand {
+  Gemm::Band kind = Gemm::kNoBand;
+  long lo = 0, hi = 0;
+};
+
+// Rows are queries, the band's index keys (the logits, probabilities and their gradients).
+KeyBand query_band(const AttentionArgs& a, long lb, Gemm::Band kind) {
+  if (a.mode == kCompressive) return {};
+  return {kind, lb - a.block - a.window, lb - a.block};
+}
+
+// Rows are keys, the band's index queries (their transposes): key i is seen by queries
+// [i + 1 - hi, i + 1 - lo), since m + lo <= i < m + hi.
+KeyBand key_band(const AttentionArgs& a, long lb, Gemm::Band kind) {
+  const KeyBand q = query_band(a, lb, kind);
+  if (q.kind == Gemm::kNoBand) return q;
+  return {kind, 1 - q.hi, 1 - q.lo};
+}
+
+// C = alpha op(A) op(B) + beta C on strided views, within `band`. Inside a pool task the product
+// stays on this thread; with one stream it may use the pool.
 void gemm_view(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, long lda,
-               const float* b, long ldb, float beta, float* c, long ldc, const float* packed_b = nullptr) {
+               const float* b, long ldb, float beta, float* c, long ldc, const float* packed_b = nullptr,
+               KeyBand band = {}) {
   if (m <= 0 || n <= 0) return;
   Gemm g;
+  g.band = band.kind;
+  g.band_lo = band.lo;
+  g.band_hi = band.hi;
   g.trans_a = ta;
   g.trans_b = tb;
   g.m = m;
@@ -295,7 +321,8 @@ void head_probs(const AttentionArgs& a, const PackedPe& pe, int b, int h, Scratc
   const float scale = 1.f / std::sqrt(static_cast<float>(a.head_dim));
   float* x = s.get(s.x, lb);
   float* qpe = s.get(s.qpe, static_cast<size_t>(a.block) * std::max(1, a.pe_len));
-  gemm_view(false, true, a.block, static_cast<int>(lb), a.head_dim, scale, hd.q, hd.width, hd.k, hd.width, 0.f, p, lb);
+  gemm_view(false, true, a.block, static_cast<int>(lb), a.head_dim, scale, hd.q, hd.width, hd.k, hd.width, 0.f, p, lb,
+            nullptr, query_band(a, lb, Gemm::kBandColumns));
   position_scores(a, pe, hd, qpe);
   softmax_rows(a, b, h, qpe, p, w, norms, x, scale);
 }
@@ -307,6 +334,10 @@ void head_probs(const AttentionArgs& a, const PackedPe& pe, int b, int h, Scratc
 ES_MULTIVERSION float logit_grads_row(const AttentionArgs& a, long base, long lb, const Row& r, const float* pr,
                                       const float* x, float norm, long slot, float scale, float* dr,
                                       float* dspans, float* dq_row) {
+  if (!masked(a) && a.mode != kCompressive) {  // dr's keys outside the band were not computed
+    std::fill(dr, dr + r.lo, 0.f);
+    std::fill(dr + std::max(r.lo, r.hi), dr + lb, 0.f);
+  }
   if (a.dropout > 0.f)
     for (long i = 0; i < lb; i++) dr[i] *= dropout_factor(a.seed, slot + i, a.dropout);
   float dz = 0.f;
@@ -398,7 +429,7 @@ void attention_forward(const AttentionArgs& a, float* out, float* aux) {
       const Head hd = head_of(a, b, h);
       head_probs(a, pe, b, h, s, p, w, norms);
       gemm_view(false, false, M, D, static_cast<int>(lb), 1.f, weights_are_probs(a) ? p : w, lb, hd.v, width, 0.f,
-                out + static_cast<long>(b) * M * width + h * D, width);
+                out + static_cast<long>(b) * M * width + h * D, width, nullptr, query_band(a, lb, Gemm::kBandDepth));
     }
   });
 }
@@ -440,8 +471,10 @@ void attention_backward(const AttentionArgs& a, const float* dout,
         // p, and w = p c norm drop, as forward computed them.
         head_probs(a, pe, b, h, s, p, w, norms);
         // Raw dW = dOut V^T (before the dropout factor); then V's last read is done: dV += W^T dOut.
-        gemm_view(false, true, M, static_cast<int>(lb), D, 1.f, dout + qoff, width, hd.v, width, 0.f, ds, lb);
-        gemm_view(true, false, static_cast<int>(lb), D, M, 1.f, weights_are_probs(a) ? p : w, lb, dout + qoff, width, dv_beta, dv + (base * width) + h * D, width);
+        gemm_view(false, true, M, static_cast<int>(lb), D, 1.f, dout + qoff, width, hd.v, width, 0.f, ds, lb, nullptr,
+                  query_band(a, lb, Gemm::kBandColumns));
+        gemm_view(true, false, static_cast<int>(lb), D, M, 1.f, weights_are_probs(a) ? p : w, lb, dout + qoff, width, dv_beta,
+                  dv + (base * width) + h * D, width, nullptr, key_band(a, lb, Gemm::kBandDepth));
         if (P > 0) std::fill(dqpe, dqpe + static_cast<size_t>(M) * P, 0.f);
         for (int m = 0; m < M; m++) {
           const Row r = visible(a, lb, m);
@@ -451,8 +484,10 @@ void attention_backward(const AttentionArgs& a, const float* dout,
           if (a.mode == kAdaptive) dz[a.spans_len == 1 ? 0 : h] += dz_row * a.limit;
         }
         // dQ += dS K (K's last read), dK += dS^T Q; position term: dQ += dQPE keyPe^T, dkeyPe += Q^T dQPE.
-        gemm_view(false, false, M, D, static_cast<int>(lb), 1.f, ds, lb, hd.k, width, 1.f, dq + qoff, width);
-        gemm_view(true, false, static_cast<int>(lb), D, M, 1.f, ds, lb, hd.q, width, dk_beta, dk + base * width + h * D, width);
+        gemm_view(false, false, M, D, static_cast<int>(lb), 1.f, ds, lb, hd.k, width, 1.f, dq + qoff, width, nullptr,
+                  query_band(a, lb, Gemm::kBandDepth));
+        gemm_view(true, false, static_cast<int>(lb), D, M, 1.f, ds, lb, hd.q, width, dk_beta, dk + base * width + h * D, width,
+                  nullptr, key_band(a, lb, Gemm::kBandDepth));
         if (P > 0) {
           gemm_view_packed(false, M, D, P, 1.f, dqpe, P, pe.pe_t, 1.f, dq + qoff, width);
           gemm_view(true, false, D, P, M, 1.f, hd.q, width, dqpe, P, 1.f, dpe, P);

@@ -1,6 +1,8 @@
 // The memory kernels (masked relative-position attention over ragged memories, pruning):
 // backward against finite differences (float64 reference), native against the reference.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { AttentionMode } from '../src/kernels/attention.js';
 import { nativeKernels, referenceKernels, type FloatArray, type Kernels } from '../src/kernels/index.js';
@@ -230,6 +232,22 @@ describe('memory kernels: native matches the reference', { skip: forcedTypescrip
       }
     });
   }
+
+  // The products skip what lies outside each query's keys (a band) in every built-in kernel;
+  // the instruction set is fixed when the addon loads, so the tests above run again in a
+  // process of their own for the kernels this one does not use.
+  it('the model-size cases with the AVX2 and the portable matrix kernels', () => {
+    // Without the runner's NODE_TEST_CONTEXT, whose child processes report to it, not to stdout.
+    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+    for (const isa of ['avx2', 'portable']) {
+      const out = execFileSync(process.execPath, ['--test', '--test-name-pattern', "at the model's sizes", fileURLToPath(import.meta.url)], {
+        env: { ...env, EXPIRE_SPAN_GEMM_ISA: isa, EXPIRE_SPAN_KERNELS: 'native' },
+        encoding: 'utf8',
+      });
+      assert.match(out, /^# pass 2$/m, `${isa}: ${out}`);
+      assert.match(out, /^# fail 0$/m, `${isa}: ${out}`);
+    }
+  });
 
   it('mean-pooling rows', () => {
     const x = f32(12 * 5), a = new Float32Array(4 * 5), b = new Float32Array(4 * 5);
