@@ -330,7 +330,7 @@ void head_probs(const AttentionArgs& a, const PackedPe& pe, int b, int h, Scratc
 // Row m of one (stream, head) in backward: dr holds the raw dw = dOut . v on entry and the
 // gradient of the scaled logits on return: through the dropout, the renormalisation and the mask
 // (masked modes; the mask's gradient goes to dspans in expire mode, and is returned in adaptive
-// mode), the softmax and the scale. The row's position-term gradient is added into dq_row (P).
+// mode), the softmax and the scale. The row's position-term gradient is written into dq_row (P).
 ES_MULTIVERSION float logit_grads_row(const AttentionArgs& a, long base, long lb, const Row& r, const float* pr,
                                       const float* x, float norm, long slot, float scale, float* dr,
                                       float* dspans, float* dq_row) {
@@ -374,12 +374,13 @@ ES_MULTIVERSION float logit_grads_row(const AttentionArgs& a, long base, long lb
   for (long i = 0; i < lb; i++) pdp += pr[i] * dr[i];
 #pragma omp simd
   for (long i = 0; i < lb; i++) dr[i] = pr[i] * (dr[i] - pdp) * scale;
-  // Position term: the same keys as add_position, gathered.
+  // Position term: the same keys as add_position, gathered; 0 where no key falls.
+  const long from = std::max(r.lo, r.qpos - a.pe_len), to = std::max(from, r.hi);
+  float* dqk = dq_row + a.pe_len - r.qpos;  // dqk[i]: key i's entry
+  std::fill(dq_row, dqk + from, 0.f);
+  std::copy(dr + from, dr + to, dqk + from);
+  std::fill(dqk + to, dq_row + a.pe_len, 0.f);
   for (int j = 0; j < r.slots; j++) dq_row[j] += dr[r.clo + j];
-  const long from = std::max(r.lo, r.qpos - a.pe_len);
-  float* dqk = dq_row + a.pe_len - r.qpos;
-#pragma omp simd
-  for (long i = from; i < r.hi; i++) dqk[i] += dr[i];
   return dz;
 }
 
@@ -475,7 +476,6 @@ void attention_backward(const AttentionArgs& a, const float* dout,
                   query_band(a, lb, Gemm::kBandColumns));
         gemm_view(true, false, static_cast<int>(lb), D, M, 1.f, weights_are_probs(a) ? p : w, lb, dout + qoff, width, dv_beta,
                   dv + (base * width) + h * D, width, nullptr, key_band(a, lb, Gemm::kBandDepth));
-        if (P > 0) std::fill(dqpe, dqpe + static_cast<size_t>(M) * P, 0.f);
         for (int m = 0; m < M; m++) {
           const Row r = visible(a, lb, m);
           if (masked(a)) mask_row(a, base, lb, r, m, h, x);
