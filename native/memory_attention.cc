@@ -334,7 +334,7 @@ void head_probs(const AttentionArgs& a, const PackedPe& pe, int b, int h, Scratc
 ES_MULTIVERSION float logit_grads_row(const AttentionArgs& a, long base, long lb, const Row& r, const float* pr,
                                       const float* x, float norm, long slot, float scale, float* dr,
                                       float* dspans, float* dq_row) {
-  if (!masked(a) && a.mode != kCompressive) {  // dr's keys outside the band were not computed
+  if (a.mode == kWindow) {  // dr's keys outside the band were not computed (masked modes select)
     std::fill(dr, dr + r.lo, 0.f);
     std::fill(dr + std::max(r.lo, r.hi), dr + lb, 0.f);
   }
