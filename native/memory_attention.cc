@@ -454,8 +454,8 @@ void attention_backward(const AttentionArgs& a, const float* dout,
   const PackedPe pe(a, true);
   parallel_for(threads, [&](int t) {
     thread_local Scratch s;
-    float* dpe = partial.data() + static_cast<size_t>(t) * partial_size;
-    float* dz = dpe + static_cast<long>(D) * P;
+    float* dpe_t = partial.data() + static_cast<size_t>(t) * partial_size;  // dkeyPe^T, P x D
+    float* dz = dpe_t + static_cast<long>(D) * P;
     for (const int b : groups[t]) {
       const long base = a.offsets[b], lb = a.offsets[b + 1] - base;
       if (a.mode == kExpire) expire_aux_backward(a, b, aux_grad[b], dspans);
@@ -483,21 +483,24 @@ void attention_backward(const AttentionArgs& a, const float* dout,
                                                ds + m * lb, dspans, dqpe + static_cast<long>(m) * P);
           if (a.mode == kAdaptive) dz[a.spans_len == 1 ? 0 : h] += dz_row * a.limit;
         }
-        // dQ += dS K (K's last read), dK += dS^T Q; position term: dQ += dQPE keyPe^T, dkeyPe += Q^T dQPE.
+        // dQ += dS K (K's last read), dK += dS^T Q; position term: dQ += dQPE keyPe^T and
+        // dkeyPe^T += dQPE^T Q (transposed, so that dQPE is read where it lies, not packed: it is
+        // as large as the keys, Q a sixteenth of that).
         gemm_view(false, false, M, D, static_cast<int>(lb), 1.f, ds, lb, hd.k, width, 1.f, dq + qoff, width, nullptr,
                   query_band(a, lb, Gemm::kBandDepth));
         gemm_view(true, false, static_cast<int>(lb), D, M, 1.f, ds, lb, hd.q, width, dk_beta, dk + base * width + h * D, width,
                   nullptr, key_band(a, lb, Gemm::kBandDepth));
         if (P > 0) {
           gemm_view_packed(false, M, D, P, 1.f, dqpe, P, pe.pe_t, 1.f, dq + qoff, width);
-          gemm_view(true, false, D, P, M, 1.f, hd.q, width, dqpe, P, 1.f, dpe, P);
+          gemm_view(true, false, P, D, M, 1.f, dqpe, P, hd.q, width, 1.f, dpe_t, D);
         }
       }
     }
   });
   for (int t = 0; t < threads; t++) {
     const float* part = partial.data() + static_cast<size_t>(t) * partial_size;
-    axpy(1.f, part, dkey_pe, static_cast<long>(D) * P);
+    for (int d = 0; d < D; d++)
+      for (int j = 0; j < P; j++) dkey_pe[static_cast<long>(d) * P + j] += part[static_cast<long>(j) * D + d];
     if (shared_spans > 0) axpy(1.f, part + static_cast<long>(D) * P, dspans, shared_spans);
   }
 }
