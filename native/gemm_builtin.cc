@@ -292,25 +292,26 @@ struct Avx512 {
   static constexpr bool kDirectA = true;
   // The tile of C (rows x cols, at most MR x NR) from A (MR x kc) and a packed B panel, with A's
   // element (i, p) at a[i * rs + p * cs]: a packed panel has rs = 1, cs = MR; A read where it is
-  // stored has its own strides. RS and CS fix a stride at compile time (0: the argument's).
-  template <long RS, long CS>
+  // stored has its own strides. RS and CS fix a stride at compile time (0: the argument's). R
+  // rows are computed (rows <= R): a last tile of 8 rows (of 128) need not cost 12.
+  template <long RS, long CS, int R = MR>
   __attribute__((target("avx512f"))) static void tile(int kc, const float* a, long rs, long cs,
                                                        const float* b, float* c, long ldc, int rows,
                                                        int cols, float alpha, float beta, bool first) {
-    __m512 acc[MR][2];
-    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    __m512 acc[R][2];
+    for (int i = 0; i < R; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     const long r = RS ? RS : rs, s = CS ? CS : cs;
     for (int p = 0; p < kc; p++, a += s, b += NR) {
       const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-      for (int i = 0; i < MR; i++) {
+      for (int i = 0; i < R; i++) {
         const __m512 ai = _mm512_set1_ps(a[i * r]);
         acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
         acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
       }
     }
-    if (rows == MR && cols == NR) {
+    if (rows == R && cols == NR) {
       const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-      for (int i = 0; i < MR; i++) {
+      for (int i = 0; i < R; i++) {
         float* row = c + i * ldc;
         for (int h = 0; h < 2; h++) {
           __m512 v = _mm512_mul_ps(va, acc[i][h]);
@@ -321,16 +322,18 @@ struct Avx512 {
       }
       return;
     }
-    alignas(64) float part[MR * NR];
-    for (int i = 0; i < MR; i++) {
+    alignas(64) float part[R * NR];
+    for (int i = 0; i < R; i++) {
       _mm512_store_ps(part + i * NR, acc[i][0]);
       _mm512_store_ps(part + i * NR + 16, acc[i][1]);
     }
-    store_tile<MR, NR>(part, c, ldc, rows, cols, alpha, beta, first);
+    store_tile<R, NR>(part, c, ldc, rows, cols, alpha, beta, first);
   }
   static void micro(int kc, const float* a, const float* b, float* c, long ldc, int rows, int cols,
                     float alpha, float beta, bool first) {
-    tile<1, MR>(kc, a, 1, MR, b, c, ldc, rows, cols, alpha, beta, first);
+    if (rows <= 4) tile<1, MR, 4>(kc, a, 1, MR, b, c, ldc, rows, cols, alpha, beta, first);
+    else if (rows <= 8) tile<1, MR, 8>(kc, a, 1, MR, b, c, ldc, rows, cols, alpha, beta, first);
+    else tile<1, MR>(kc, a, 1, MR, b, c, ldc, rows, cols, alpha, beta, first);
   }
 };
 #endif
