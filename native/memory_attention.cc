@@ -495,8 +495,8 @@ void attention_backward(const AttentionArgs& a, const float* dout,
           if (a.mode == kAdaptive) dz[a.spans_len == 1 ? 0 : h] += dz_row * a.limit;
         }
         // dQ += dS K (K's last read), dK += dS^T Q; position term: dQ += dQPE keyPe^T and
-        // dkeyPe^T += dQPE^T Q (transposed, so that dQPE is read where it lies, not packed: it is
-        // as large as the keys, Q a sixteenth of that).
+        // dkeyPe^T += dQPE^T Q (transposed, so that dQPE, M x P, is read where it lies and only
+        // Q, M x D, is packed).
         gemm_view(false, false, M, D, static_cast<int>(lb), 1.f, ds, lb, hd.k, width, 1.f, dq + qoff, width, nullptr,
                   query_band(a, lb, Gemm::kBandDepth));
         gemm_view(true, false, static_cast<int>(lb), D, M, 1.f, ds, lb, hd.q, width, dk_beta, dk + base * width + h * D, width,
