@@ -1,9 +1,7 @@
 // Training benchmark: times a fixed number of updates of a config on given data (after a
 // warm-up) and reports tokens/s, ms per batch, peak RSS, memories kept per layer, and the
 // achieved GFLOP/s as a share of the machine's fp32 matrix-product peak.
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { kernels } from '../src/kernels/index.js';
+import { GemmRoute, kernels, nativeKernels } from '../src/kernels/index.js';
 import { loadCorpus } from '../src/data/corpus.js';
 import { checkTrainingFits } from '../src/cli/arguments.js';
 import { makeConfig, modelName, type ModelConfig } from '../src/model/config.js';
@@ -11,8 +9,6 @@ import { forwardFlops } from '../src/model/flops.js';
 import { SequenceModel } from '../src/model/sequence-model.js';
 import type { TrainOptions } from '../src/train/options.js';
 import { Trainer } from '../src/train/trainer.js';
-
-const SAMPLE_SCRIPT = fileURLToPath(new URL('./peak-sample.js', import.meta.url));
 
 export interface TrainBenchOptions {
   model: Partial<ModelConfig>;
@@ -40,23 +36,40 @@ export interface TrainBenchReport {
   loss: number;
 }
 
+/** Side of the square sgemm that samples the peak: 768 = 64 x 12-row tiles, as fast here as
+ * 1024^3 in about half the memory; 256 on the TypeScript kernels, a hundred times slower. */
+const PEAK_SIDE = nativeKernels ? 768 : 256;
+
+/** Floats a peak sample needs: A (also B) and C. */
+export const PEAK_SCRATCH = 2 * PEAK_SIDE * PEAK_SIDE;
+
 /**
  * sgemm GFLOP/s on the training's threads (a practical fp32 peak), sampled as often as asked:
  * this VM's speed drifts by tens of percent within a minute, so the training bench samples
- * between its batches and compares against what the machine gave at those moments. Each sample
- * runs in a process of its own (bench/peak-sample.ts): its 8 MiB of matrices would otherwise
- * add to the peak RSS the bench reports for training.
+ * between its batches and compares against what the machine gave at those moments. Samples run
+ * in the training's own process and threads, in `PEAK_SCRATCH` floats that the caller lends:
+ * the training bench lends buffers its model holds idle between updates, so sampling adds
+ * nothing to the peak RSS it reports. (A sampler in a process of its own cost the training
+ * 5-10%: each fork left every page of the parent copy-on-write, so the next batch took a page
+ * fault on each of its ~100k pages.)
  */
 export class PeakSampler {
   private readonly samples: number[] = [];
 
-  constructor(private readonly threads: number) {}
-
-  sample(): void {
-    const out = execFileSync(process.execPath, [SAMPLE_SCRIPT, String(this.threads)], { encoding: 'utf8' });
-    const gflops = Number(out.trim());
-    if (!(gflops > 0)) throw new Error(`bench: the sgemm sample printed "${out.trim()}", not GFLOP/s`);
-    this.samples.push(gflops);
+  /** Takes one sample: the fastest of three products after `warmupSeconds` of untimed ones. */
+  sample(scratch: Float32Array, warmupSeconds = 0): void {
+    const n = PEAK_SIDE, a = scratch.subarray(0, n * n), c = scratch.subarray(n * n, 2 * n * n);
+    a.fill(0.5);
+    const product = (): number => {
+      const t = process.hrtime.bigint();
+      if (nativeKernels) nativeKernels.gemmVia(GemmRoute.Builtin, false, false, n, n, n, 1, a, 0, n, 0, a, 0, n, 0, 0, c, 0, n, 0, 1);
+      else kernels.gemm(false, false, n, n, n, 1, a, 0, n, 0, a, 0, n, 0, 0, c, 0, n, 0, 1);
+      return Number(process.hrtime.bigint() - t) / 1e9;
+    };
+    for (let spent = product(); spent < warmupSeconds; ) spent += product();
+    let best = 0;
+    for (let i = 0; i < 3; i++) best = Math.max(best, (2 * n ** 3) / product() / 1e9);
+    this.samples.push(best);
   }
 
   /** The median sample. */
@@ -66,10 +79,12 @@ export class PeakSampler {
   }
 }
 
-/** The fp32 peak on `threads` threads from five samples taken now. */
+/** The fp32 peak on `threads` threads from five samples taken now (after a quarter second's
+ * warm-up: on a VM a process's threads may share one core for its first tens of milliseconds). */
 export function measurePeakGflops(threads: number): number {
-  const sampler = new PeakSampler(threads);
-  for (let i = 0; i < 5; i++) sampler.sample();
+  kernels.setThreads(threads);
+  const sampler = new PeakSampler(), scratch = new Float32Array(PEAK_SCRATCH);
+  for (let i = 0; i < 5; i++) sampler.sample(scratch, i === 0 ? 0.25 : 0);
   return sampler.gflops;
 }
 
@@ -83,13 +98,13 @@ export function runTrainBench(o: TrainBenchOptions): TrainBenchReport {
   if (o.warmup > 0) trainer.trainBlocks(o.warmup);
   // Memories per stream, per layer, that the next block starts from, and how far back it looks.
   const shapes = () => ({ cache: trainer.train.memory.meanLengths(), windows: model.windows() });
-  const sampler = o.peakGflops === undefined ? new PeakSampler(o.train.threads) : null;
+  const sampler = o.peakGflops === undefined ? new PeakSampler() : null;
   let flops = 0, seconds = 0, before = shapes(), started = process.hrtime.bigint();
   const stats = trainer.trainBlocks(o.batches, () => {
     seconds += Number(process.hrtime.bigint() - started) / 1e9;
     flops += 3 * forwardFlops(config, o.train.batchSz, before.cache, before.windows);
     before = shapes();
-    sampler?.sample(); // untimed
+    if (sampler) trainer.lendIdle(PEAK_SCRATCH, (scratch) => sampler.sample(scratch)); // untimed
     started = process.hrtime.bigint();
   });
   const peak = o.peakGflops ?? sampler!.gflops;

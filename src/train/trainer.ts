@@ -121,6 +121,20 @@ export class Trainer {
     return finish(sums, this.labelled);
   }
 
+  /**
+   * Lends `size` floats of the buffers that updates use and hold idle between them (contents
+   * unspecified): scratch for a benchmark's own work between batches that adds nothing to the
+   * process's memory.
+   */
+  lendIdle<T>(size: number, use: (buffer: Float32Array) => T): T {
+    const buffer = this.tape.pool.take(size);
+    try {
+      return use(buffer);
+    } finally {
+      this.tape.pool.give(buffer);
+    }
+  }
+
   /** `count` training updates (one block each). */
   trainBlocks(count: number, onBlock?: (done: number, stats: Stats) => void): Stats {
     const stats = emptyStats(this.model.config.nlayers);
