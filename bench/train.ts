@@ -48,8 +48,9 @@ export const PEAK_SCRATCH = 2 * PEAK_SIDE * PEAK_SIDE;
  * this VM's speed drifts by tens of percent within a minute, so the training bench samples
  * between its batches and compares against what the machine gave at those moments. Samples run
  * in the training's own process and threads, in `PEAK_SCRATCH` floats that the caller lends:
- * the training bench lends buffers its model holds idle between updates, so sampling adds
- * nothing to the peak RSS it reports. (A sampler in a process of its own cost the training
+ * the training bench lends buffers its model holds idle between updates, so that (at the
+ * sizes it is for, whose keys and values alone take megabytes) sampling adds nothing to the peak
+ * RSS it reports. (A sampler in a process of its own cost the training
  * 5-10%: each fork left every page of the parent copy-on-write, so the next batch took a page
  * fault on each of its ~100k pages.)
  */

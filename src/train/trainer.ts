@@ -124,7 +124,8 @@ export class Trainer {
   /**
    * Lends `size` floats of the buffers that updates use and hold idle between them (contents
    * unspecified): scratch for a benchmark's own work between batches that adds nothing to the
-   * process's memory.
+   * process's memory when an idle buffer is large enough (else the pool allocates one and keeps
+   * it as its own).
    */
   lendIdle<T>(size: number, use: (buffer: Float32Array) => T): T {
     const buffer = this.tape.pool.take(size);
