@@ -254,22 +254,11 @@ ES_MULTIVERSION float weights_row(const AttentionArgs& a, const float* pr, const
 // The softmax of one row in window mode, whose keys are exactly [r.lo, r.hi): no mask to build,
 // and nothing to read outside that range (set to 0).
 ES_MULTIVERSION void softmax_window_row(const AttentionArgs& a, const Row& r, const float* qpe_row, float scale, long lb, float* pr) {
+  add_position(a, r, qpe_row, scale, pr);
   const long lo = r.lo, hi = std::max(r.lo, r.hi);
   float max = -INFINITY;
-  if (r.qpos - a.pe_len <= lo) {
-    // The position term reaches every key of the window (Transformer-XL's P = window): added
-    // in the same pass as the max.
-    const float* q = qpe_row + a.pe_len - r.qpos;  // q[i] is the term of key i
 #pragma omp simd reduction(max : max)
-    for (long i = lo; i < hi; i++) {
-      pr[i] += scale * q[i];
-      max = pr[i] > max ? pr[i] : max;
-    }
-  } else {
-    add_position(a, r, qpe_row, scale, pr);
-#pragma omp simd reduction(max : max)
-    for (long i = lo; i < hi; i++) max = pr[i] > max ? pr[i] : max;
-  }
+  for (long i = lo; i < hi; i++) max = pr[i] > max ? pr[i] : max;
   float total = 0.f;
 #pragma omp simd reduction(+ : total)
   for (long i = lo; i < hi; i++) {
