@@ -83,6 +83,19 @@ describe('compare command', () => {
     assert.match(run(['--preset', 'char']).stderr, /--data is required \(the char preset trains on a file of yours\)/);
   });
 
+  it('a bare --run NAME picks that run of the preset, with its flags, and refuses a name the preset lacks', () => {
+    // The copy preset's transformer-xl run has --attn-lim 180 (the default is 64); shared flags
+    // after the preset shrink everything else (later flags win, and the run's own come last).
+    const small = ['--preset', 'copy', ...SHARED, '--out', join(dir, 'picked'), '--json'];
+    const r = run([...small, '--run', 'transformer-xl']);
+    assert.equal(r.status, 0, r.stderr);
+    const rows = (JSON.parse(r.stdout) as Table).runs;
+    assert.deepEqual(rows.map((x) => [x.name, x.kept]), [['transformer-xl', 180]]);
+    const bad = run([...small, '--run', 'transformer-xl', '--run', 'adaptive-span']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--run "adaptive-span": no run named "adaptive-span" among the copy preset's runs \(expire-span, transformer-xl\); give a model of your own as "adaptive-span: FLAGS"/);
+  });
+
   it('passes SIGTERM on to the run in progress, which saves and stops, then stops itself', async () => {
     const out2 = join(dir, 'stopped');
     // Far more training than the 300 ms before the signal: on a fast machine 2 x 400 batches had

@@ -28,8 +28,9 @@ same command again resumes and reuses them.
   --preset NAME   a documented comparison (data, shared flags, runs); flags given after it add
                   to or override its shared flags. Presets:
 ${PRESETS.map((p) => `                    ${p.name.padEnd(10)} ${p.summary}`).join('\n')}
-  --run "NAME: FLAGS"  a model to train (repeatable); default: expire-span (--expire-span),
-                  transformer-xl, adaptive-span (--adapt-span), compressive (--compress)
+  --run "NAME: FLAGS"  a model to train (repeatable); default: the preset's runs, or expire-span
+                  (--expire-span), transformer-xl, adaptive-span (--adapt-span), compressive
+                  (--compress); a bare --run NAME picks that run of the preset (or the defaults)
   --seeds N       train each model N times, with seeds S..S+N-1 (S: --seed, default 1), into
                   OUT/NAME/seed-S; rows give the means (peak: the largest) and every seed's metric
   --jobs N        train up to N runs at once (default 1), their lines prefixed with [NAME] or
@@ -87,7 +88,7 @@ function count(flag: string, text: string, max: number): number {
 
 function plan(argv: string[]): Plan | null {
   let preset: (typeof PRESETS)[number] | undefined, out: string | undefined, json = false, seeds: number | undefined, jobs = 1;
-  const runs: Run[] = [], shared: string[] = [];
+  const runs: string[] = [], shared: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const next = () => {
@@ -103,15 +104,11 @@ function plan(argv: string[]): Plan | null {
       const name = next();
       preset = PRESETS.find((p) => p.name === name);
       if (!preset) throw new CliError(`--preset: no preset "${name}" (presets: ${PRESETS.map((p) => p.name).join(', ')})`);
-    } else if (arg === '--run') {
-      const text = next(), colon = text.indexOf(':');
-      const name = (colon < 0 ? text : text.slice(0, colon)).trim();
-      if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new CliError(`--run "${text}": start with a name (letters, digits, . _ -) and a colon, e.g. "xl-256: --attn-lim 256"`);
-      if (runs.some((r) => r.name === name)) throw new CliError(`--run: two runs are named "${name}"`);
-      runs.push({ name, flags: colon < 0 ? [] : text.slice(colon + 1).split(/\s+/).filter((w) => w !== '') });
-    } else shared.push(arg);
+    } else if (arg === '--run') runs.push(next());
+    else shared.push(arg);
   }
-  const chosen = runs.length > 0 ? runs : (preset?.runs ?? DEFAULT_RUNS);
+  const known = preset?.runs ?? DEFAULT_RUNS;
+  const chosen = runs.length > 0 ? chosenRuns(runs, known, preset?.name) : known;
   const sharedFlags = [...(preset?.data ? ['--data', preset.data] : []), ...(preset?.shared ?? []), ...shared];
   const label = preset?.name ?? new Date().toISOString().replace(/[:.]/g, '-');
   const outDir = out ?? join('compare', label);
@@ -124,6 +121,28 @@ function plan(argv: string[]): Plan | null {
   const data = runFlags(planned[0].name, planned[0].argv).train.data;
   if (!data) throw new CliError(`--data is required${preset ? ` (the ${preset.name} preset trains on a file of yours)` : ''}`);
   return { label, data, out: outDir, json, jobs, runs: planned };
+}
+
+/**
+ * The runs given by --run: "NAME: FLAGS" a model of the user's, a bare "NAME" the preset's (or
+ * the default) run of that name, so that a preset's comparison can be narrowed to some of its models.
+ */
+function chosenRuns(texts: string[], known: Run[], presetName: string | undefined): Run[] {
+  const runs: Run[] = [];
+  for (const text of texts) {
+    const colon = text.indexOf(':'), name = (colon < 0 ? text : text.slice(0, colon)).trim();
+    if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new CliError(`--run "${text}": start with a name (letters, digits, . _ -) and a colon, e.g. "xl-256: --attn-lim 256"`);
+    if (runs.some((r) => r.name === name)) throw new CliError(`--run: two runs are named "${name}"`);
+    if (colon >= 0) {
+      runs.push({ name, flags: text.slice(colon + 1).split(/\s+/).filter((w) => w !== '') });
+      continue;
+    }
+    const presetRun = known.find((r) => r.name === name);
+    const among = `${presetName ? `the ${presetName} preset's runs` : 'the default runs'} (${known.map((r) => r.name).join(', ')})`;
+    if (!presetRun) throw new CliError(`--run "${text}": no run named "${name}" among ${among}; give a model of your own as "${name}: FLAGS"`);
+    runs.push(presetRun);
+  }
+  return runs;
 }
 
 /** A run's training flags, parsed; errors name the run. */
