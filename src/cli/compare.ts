@@ -131,15 +131,17 @@ function chosenRuns(texts: string[], known: Run[], presetName: string | undefine
   const runs: Run[] = [];
   for (const text of texts) {
     const colon = text.indexOf(':'), name = (colon < 0 ? text : text.slice(0, colon)).trim();
-    if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new CliError(`--run "${text}": start with a name (letters, digits, . _ -) and a colon, e.g. "xl-256: --attn-lim 256"`);
+    if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new CliError(`--run "${text}": start with a name (letters, digits, . _ -), then a colon and the flags, e.g. "xl-256: --attn-lim 256" (a name alone picks a preset's run)`);
     if (runs.some((r) => r.name === name)) throw new CliError(`--run: two runs are named "${name}"`);
     if (colon >= 0) {
       runs.push({ name, flags: text.slice(colon + 1).split(/\s+/).filter((w) => w !== '') });
       continue;
     }
     const presetRun = known.find((r) => r.name === name);
-    const among = `${presetName ? `the ${presetName} preset's runs` : 'the default runs'} (${known.map((r) => r.name).join(', ')})`;
-    if (!presetRun) throw new CliError(`--run "${text}": no run named "${name}" among ${among}; give a model of your own as "${name}: FLAGS"`);
+    if (!presetRun) {
+      const among = `${presetName ? `the ${presetName} preset's runs` : 'the default runs'} (${known.map((r) => r.name).join(', ')})`;
+      throw new CliError(`--run "${text}": no run named "${name}" among ${among}; give a model of your own as "${name}: FLAGS"`);
+    }
     runs.push(presetRun);
   }
   return runs;
